@@ -1,0 +1,210 @@
+"""The user and the stored session, as attrs classes. Secrets are kept out of every repr."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from . import _wire
+from .exceptions import InvalidArgumentError
+
+_UTC = _dt.timezone.utc
+_MASK = "••••••"
+
+
+def _epoch_ms(value: Any, column: str) -> _dt.datetime | None:
+    """Read a Backendless timestamp (epoch milliseconds, or null) as an aware datetime."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidArgumentError(
+            f"user column {column!r} must be epoch milliseconds or null, "
+            f"not {type(value).__name__}",
+            argument=column,
+        )
+    try:
+        return _dt.datetime.fromtimestamp(value / 1000, tz=_UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise InvalidArgumentError(
+            f"user column {column!r} is out of range", argument=column
+        ) from exc
+
+
+def _optional_str(data: Mapping[str, Any], column: str) -> str | None:
+    value = data.get(column)
+    if value is None or isinstance(value, str):
+        return value
+    raise InvalidArgumentError(
+        f"user column {column!r} must be a string or null, not {type(value).__name__}",
+        argument=column,
+    )
+
+
+def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value))
+
+
+@attrs.frozen(eq=True)
+class BackendlessUser:
+    """A Backendless user, as the server returned it.
+
+    Build one from wire data with :meth:`from_wire`. Every column, custom ones too, is in
+    :attr:`properties` and reachable as ``user["column"]``. The session token is kept in
+    :attr:`user_token` and never shown by ``repr`` or ``str``.
+    """
+
+    object_id: str
+    email: str | None = None
+    name: str | None = None
+    user_status: str | None = None
+    social_account: str | None = None
+    created: _dt.datetime | None = None
+    updated: _dt.datetime | None = None
+    last_login: _dt.datetime | None = None
+    user_token: str | None = attrs.field(default=None, repr=False)
+    properties: Mapping[str, Any] = attrs.field(
+        factory=dict,
+        repr=False,
+        hash=False,
+        converter=_frozen_mapping,
+    )
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> BackendlessUser:
+        """Build a user from a Backendless user object.
+
+        Args:
+            data: The decoded JSON user object (``objectId``, ``email``, ..., ``user-token``).
+
+        Returns:
+            The user. ``user-token`` becomes :attr:`user_token` and is not kept in
+            :attr:`properties`.
+
+        Raises:
+            InvalidArgumentError: ``data`` is not a user object (no string ``objectId``, or a
+                column of the wrong type).
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidArgumentError(
+                f"a user object must be a mapping, not {type(data).__name__}", argument="data"
+            )
+        object_id = data.get(_wire.OBJECT_ID)
+        if not isinstance(object_id, str) or not object_id:
+            raise InvalidArgumentError(
+                "a user object needs a non-empty string 'objectId'", argument=_wire.OBJECT_ID
+            )
+        token = _optional_str(data, _wire.USER_TOKEN)
+        columns = {key: value for key, value in data.items() if key != _wire.USER_TOKEN}
+        return cls(
+            object_id=object_id,
+            email=_optional_str(data, _wire.EMAIL),
+            name=_optional_str(data, _wire.NAME),
+            user_status=_optional_str(data, _wire.USER_STATUS),
+            social_account=_optional_str(data, _wire.SOCIAL_ACCOUNT),
+            created=_epoch_ms(data.get(_wire.CREATED), _wire.CREATED),
+            updated=_epoch_ms(data.get(_wire.UPDATED), _wire.UPDATED),
+            last_login=_epoch_ms(data.get(_wire.LAST_LOGIN), _wire.LAST_LOGIN),
+            user_token=token or None,
+            properties=columns,
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """Return the user object as Backendless spells it, with ``___class: "Users"``.
+
+        This is what ``guest_user=`` sends: every column, plus ``user-token`` when known.
+        """
+        wire: dict[str, Any] = dict(self.properties)
+        wire[_wire.CLASS] = _wire.USERS_CLASS
+        wire[_wire.OBJECT_ID] = self.object_id
+        if self.user_token is not None:
+            wire[_wire.USER_TOKEN] = self.user_token
+        return wire
+
+    @property
+    def is_guest(self) -> bool:
+        """Whether this is a guest user (``userStatus`` is ``GUEST``)."""
+        return self.user_status == _wire.GUEST_STATUS
+
+    def __getitem__(self, column: str) -> Any:
+        return self.properties[column]
+
+    def __contains__(self, column: object) -> bool:
+        return column in self.properties
+
+    def with_token(self, user_token: str | None) -> BackendlessUser:
+        """Return a copy of this user carrying ``user_token``."""
+        return attrs.evolve(self, user_token=user_token)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self) if not cycle else "BackendlessUser(...)")
+
+    def _repr_html_(self) -> str:
+        rows = [("objectId", self.object_id)]
+        rows += [
+            (key, value) for key, value in sorted(self.properties.items()) if key != "objectId"
+        ]
+        rows.append(("user-token", _MASK if self.user_token else "(none)"))
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(str(key))}</th>"
+            f"<td style='text-align:left'>{html.escape(str(value))}</td></tr>"
+            for key, value in rows
+        )
+        return f"<table><caption>BackendlessUser</caption>{body}</table>"
+
+
+@attrs.frozen
+class StoredSession:
+    """What "stay logged in" keeps between runs: the session, never the API key.
+
+    The JSON form uses the JS SDK's keys (``user-token``, ``current-user-id``, ``stayLoggedIn``)
+    plus ``savedAt`` (epoch seconds). Token stores call :meth:`to_json` and :meth:`from_json`
+    so that the format lives in one place.
+    """
+
+    user_token: str = attrs.field(repr=False)
+    user_id: str | None
+    stay_logged_in: bool = True
+    saved_at: float = 0.0
+
+    def to_json(self) -> str:
+        """Encode the session as a JSON text."""
+        return json.dumps(
+            {
+                _wire.STORED_TOKEN: self.user_token,
+                _wire.STORED_USER_ID: self.user_id,
+                _wire.STORED_STAY: self.stay_logged_in,
+                _wire.STORED_SAVED_AT: self.saved_at,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> StoredSession:
+        """Decode a session written by :meth:`to_json`.
+
+        Raises:
+            ValueError: The text is not a stored session (corrupt, truncated, of another shape).
+        """
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("a stored session is a JSON object")
+        token = data.get(_wire.STORED_TOKEN)
+        user_id = data.get(_wire.STORED_USER_ID)
+        stay = data.get(_wire.STORED_STAY, True)
+        saved_at = data.get(_wire.STORED_SAVED_AT, 0.0)
+        if not isinstance(token, str) or not token:
+            raise ValueError("a stored session needs a non-empty user token")
+        if user_id is not None and not isinstance(user_id, str):
+            raise ValueError("a stored session's user id is a string")
+        if not isinstance(stay, bool):
+            raise ValueError("a stored session's stayLoggedIn is a boolean")
+        if isinstance(saved_at, bool) or not isinstance(saved_at, (int, float)):
+            raise ValueError("a stored session's savedAt is a number")
+        return cls(user_token=token, user_id=user_id, stay_logged_in=stay, saved_at=float(saved_at))

@@ -1,0 +1,178 @@
+"""The HTTP transport: the :class:`Transport` protocol and its ``requests`` implementation.
+
+This is the only module that imports ``requests``. It sends, retries what is safe to retry, and
+turns network failures into :class:`~backendless_auth.exceptions.TransportError`; it knows nothing
+of Backendless's bodies or codes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Protocol
+
+import attrs
+import requests
+import requests.adapters
+import urllib3.exceptions
+
+from ._config import Timeout
+from .exceptions import NetworkError, RequestTimeout
+
+logger = logging.getLogger("backendless_auth")
+
+# Statuses a proxy or load balancer answers while the service behind it is briefly away.
+_RETRY_STATUSES = frozenset({502, 503, 504})
+_RETRY_DELAYS = (0.05, 0.25)
+
+
+@attrs.frozen
+class HttpResponse:
+    """What came back: status, headers (lower-cased names) and the raw body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes = attrs.field(repr=False)
+
+    @property
+    def content_type(self) -> str:
+        """The media type, without parameters, lower-cased."""
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+class Transport(Protocol):
+    """Sends one HTTP request. Pass your own to ``Backendless(transport=...)`` in tests."""
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        label: str,
+    ) -> HttpResponse:
+        """Send the request and return the answer, whatever its status.
+
+        Args:
+            method: ``GET`` or ``POST``.
+            url: The full URL. It holds the API key: never log it.
+            headers: The headers to send.
+            body: The JSON body, or ``None``.
+            label: What may be logged in place of the URL (a path template without secrets).
+
+        Raises:
+            TransportError: Nothing usable came back.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release connections this transport owns."""
+        ...
+
+
+def _never_reached_server(exc: requests.RequestException) -> bool:
+    """Whether the request certainly did not reach the server: a failure to connect."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.exceptions.ConnectionError):
+        return False
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, urllib3.exceptions.MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+class RequestsTransport:
+    """A :class:`Transport` on a ``requests.Session``, with keep-alive and a timeout always on.
+
+    Retries: a ``GET`` is retried on a network failure or a 502/503/504 answer; a ``POST`` only
+    when the connection could not be opened, so that a login that may have reached the server
+    is never sent twice.
+    """
+
+    def __init__(self, timeout: Timeout, session: requests.Session | None = None) -> None:
+        self._timeout = timeout.as_tuple()
+        self._owns_session = session is None
+        if session is None:
+            session = requests.Session()
+            # One pooled connection per thread for up to 32 threads, instead of requests' 10.
+            adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        self._session = session
+
+    @property
+    def session(self) -> requests.Session:
+        """The ``requests.Session`` in use."""
+        return self._session
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        label: str,
+    ) -> HttpResponse:
+        safe = method == "GET"
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                answer = self._session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    data=body,
+                    timeout=self._timeout,
+                    allow_redirects=False,
+                )
+                content = answer.content
+            except requests.RequestException as exc:
+                retry = attempt < len(_RETRY_DELAYS) and (safe or _never_reached_server(exc))
+                error = _transport_error(exc, method, label)
+                logger.debug("%s %s failed: %s%s", method, label, error, "; retrying" * retry)
+                if not retry:
+                    raise error from None
+            else:
+                status = answer.status_code
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug(
+                        "%s %s -> %d in %.1f ms",
+                        method,
+                        label,
+                        status,
+                        (time.perf_counter() - started) * 1000,
+                    )
+                if not (safe and status in _RETRY_STATUSES and attempt < len(_RETRY_DELAYS)):
+                    return HttpResponse(
+                        status=status,
+                        headers={key.lower(): value for key, value in answer.headers.items()},
+                        body=content,
+                    )
+            time.sleep(_RETRY_DELAYS[attempt])
+            attempt += 1
+
+    def close(self) -> None:
+        if self._owns_session:
+            self._session.close()
+
+
+def _transport_error(
+    exc: requests.RequestException, method: str, label: str
+) -> NetworkError | RequestTimeout:
+    # The message names the call, never the URL: the URL holds the API key.
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return RequestTimeout(f"{method} {label}: timed out connecting to the server")
+    if isinstance(exc, requests.Timeout):
+        return RequestTimeout(f"{method} {label}: the server did not answer in time")
+    if _never_reached_server(exc):
+        return NetworkError(f"{method} {label}: could not connect to the server")
+    if isinstance(exc, requests.exceptions.SSLError):
+        return NetworkError(f"{method} {label}: TLS failed (certificate not trusted?)")
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.ConnectionError):
+        return NetworkError(f"{method} {label}: the connection broke before a full answer")
+    return NetworkError(f"{method} {label}: {type(exc).__name__}")

@@ -1,0 +1,229 @@
+"""The errors of backendless-auth: one tree, rooted at :class:`BackendlessError`.
+
+::
+
+    BackendlessError
+    ├── InvalidArgumentError (also ValueError)    bad argument, refused before any request
+    │   └── ConfigurationError                    bad app address, timeout, environment
+    ├── TransportError                            the request did not complete
+    │   ├── NetworkError                          could not connect, connection reset
+    │   └── RequestTimeout                        no answer within the timeout
+    ├── UnexpectedResponseError                   an answer that is not Backendless's
+    ├── ApiError                                  Backendless answered with {"code", "message"}
+    │   ├── UnknownApplicationError               2002: wrong app id or API key
+    │   ├── LoginRejectedError                    3000, 3003, 3004, 3022, 3034, 3036, 3044, ...
+    │   ├── SessionExpiredError                   3048, 3064, 3091: the session is gone
+    │   ├── ProviderError                         3060, 3080: the OAuth provider side failed
+    │   └── InvalidParameterError                 8002, 8004, 8007, 8008
+    ├── LoginFlowError                            a browser or provider flow did not finish
+    │   ├── LoginCancelledError                   the person denied or the flow was stopped
+    │   └── LoginTimeoutError                     nobody came back in time
+    └── TokenStoreError                           the session could not be loaded or saved
+
+Codes are data: :data:`ERROR_CODES` maps each known Backendless code to its class, and
+:func:`api_error_for` builds the right exception from a response. No message of this module ever
+holds a user token, an access token, a secret or an API key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "ERROR_CODES",
+    "ApiError",
+    "BackendlessError",
+    "ConfigurationError",
+    "InvalidArgumentError",
+    "InvalidParameterError",
+    "LoginCancelledError",
+    "LoginFlowError",
+    "LoginRejectedError",
+    "LoginTimeoutError",
+    "NetworkError",
+    "ProviderError",
+    "RequestTimeout",
+    "SessionExpiredError",
+    "TokenStoreError",
+    "TransportError",
+    "UnexpectedResponseError",
+    "UnknownApplicationError",
+    "api_error_for",
+]
+
+
+class BackendlessError(Exception):
+    """The root of every error raised by backendless-auth."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidArgumentError(BackendlessError, ValueError):
+    """An argument was refused before any request was sent.
+
+    Attributes:
+        argument: The name of the offending argument, when there is one.
+    """
+
+    def __init__(self, message: str, *, argument: str | None = None) -> None:
+        super().__init__(message)
+        self.argument = argument
+
+
+class ConfigurationError(InvalidArgumentError):
+    """The app's address, the timeout or the environment is not usable."""
+
+
+class TransportError(BackendlessError):
+    """The request did not complete: nothing usable came back."""
+
+
+class NetworkError(TransportError):
+    """The server could not be reached, or the connection broke."""
+
+
+class RequestTimeout(TransportError):
+    """The server did not answer within the timeout."""
+
+
+class UnexpectedResponseError(BackendlessError):
+    """The server answered something that is not a Backendless answer.
+
+    An HTML page from a proxy, a body that is not JSON, JSON of the wrong shape, a missing field.
+
+    Attributes:
+        status: The HTTP status, when a response arrived.
+        body: The first bytes of the body, for diagnosis.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, body: bytes = b"") -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body[:2048]
+
+
+class ApiError(BackendlessError):
+    """Backendless refused the request with an error code.
+
+    Attributes:
+        status: The HTTP status.
+        code: The Backendless error code (the truth: statuses are coarse).
+        message: The server's message.
+        body: The whole decoded error body.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        code: int | None,
+        body: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.body: Mapping[str, Any] = dict(body or {})
+
+    def __str__(self) -> str:
+        return f"{self.message} (code {self.code}, HTTP {self.status})"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
+            f"message={self.message!r})"
+        )
+
+
+class UnknownApplicationError(ApiError):
+    """Backendless does not know the app: a wrong app id, API key or domain (2002)."""
+
+
+class LoginRejectedError(ApiError):
+    """The user cannot be logged in: wrong identity, disabled or locked account, and so on."""
+
+
+class SessionExpiredError(ApiError):
+    """The session token is unknown or expired; the local session has been cleared."""
+
+
+class ProviderError(ApiError):
+    """The OAuth provider side failed: the social account was not approved, a bad redirect."""
+
+
+class InvalidParameterError(ApiError):
+    """Backendless found a parameter malformed, missing or invalid."""
+
+
+class LoginFlowError(BackendlessError):
+    """A browser or provider login flow did not finish.
+
+    Attributes:
+        code: The Backendless error code the flow reported, when there was one.
+    """
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class LoginCancelledError(LoginFlowError):
+    """The person denied the login, or the flow was interrupted."""
+
+
+class LoginTimeoutError(LoginFlowError):
+    """Nobody completed the login before the timeout."""
+
+
+class TokenStoreError(BackendlessError):
+    """The session could not be saved to, loaded from or cleared in the token store."""
+
+
+ERROR_CODES: Mapping[int, type[ApiError]] = {
+    2002: UnknownApplicationError,
+    3000: LoginRejectedError,
+    3003: LoginRejectedError,
+    3004: LoginRejectedError,
+    3022: LoginRejectedError,
+    3034: LoginRejectedError,
+    3036: LoginRejectedError,
+    3044: LoginRejectedError,
+    3087: LoginRejectedError,
+    3090: LoginRejectedError,
+    3048: SessionExpiredError,
+    3064: SessionExpiredError,
+    3091: SessionExpiredError,
+    3060: ProviderError,
+    3080: ProviderError,
+    8002: InvalidParameterError,
+    8004: InvalidParameterError,
+    8007: InvalidParameterError,
+    8008: InvalidParameterError,
+}
+"""Each Backendless error code this SDK knows, mapped to the class raised for it."""
+
+
+def api_error_for(status: int, body: Mapping[str, Any]) -> ApiError:
+    """Build the exception for an error answer.
+
+    Args:
+        status: The HTTP status of the answer.
+        body: The decoded JSON body, ``{"code": int, "message": str}`` from Backendless.
+
+    Returns:
+        An instance of the class :data:`ERROR_CODES` names for the code, or :class:`ApiError`.
+    """
+    raw_code = body.get("code")
+    code = raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else None
+    if code is None and isinstance(raw_code, str) and raw_code.isdigit():
+        code = int(raw_code)
+    raw_message = body.get("message")
+    message = raw_message if isinstance(raw_message, str) and raw_message else f"HTTP {status}"
+    cls = ERROR_CODES.get(code, ApiError) if code is not None else ApiError
+    return cls(message, status=status, code=code, body=body)
