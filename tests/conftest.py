@@ -1,0 +1,39 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _require_system(available: bool, what: str) -> None:
+    """Skip when a system package is missing, except in CI, where a missing one is a failure."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is missing, and CI=true: CI must install it (see .ci/run)")
+    pytest.skip(f"{what} is not installed")
+
+
+@pytest.fixture
+def require_system() -> Callable[[bool, str], None]:
+    """``require_system(available, "chromium (Debian package)")``: skip here, fail in CI."""
+    return _require_system
+
+
+@pytest.fixture
+def require_executable(require_system: Callable[[bool, str], None]) -> Callable[[str], str]:
+    """``require_executable("chromium")`` returns its path, or skips (fails in CI)."""
+
+    def require(name: str) -> str:
+        path = shutil.which(name)
+        require_system(path is not None, f"the executable {name!r}")
+        assert path is not None
+        return path
+
+    return require
