@@ -1,0 +1,689 @@
+"""The ``backendless-auth`` command line (also ``python -m backendless_auth``).
+
+Commands: ``login``, ``guest``, ``whoami``, ``token``, ``valid``, ``logout``, ``url``,
+``emulator`` and ``demo``. The app comes from ``--app-id``/``--api-key``/``--server-url`` or
+``--domain``, else from the ``BACKENDLESS_*`` environment variables. Sessions are kept between
+invocations in a token store (``--store``, ``auto`` by default) when a login is given ``--stay``.
+
+Exit statuses (see :data:`EXIT_STATUSES`)::
+
+    0   done (for ``valid``: the session is valid)
+    1   rejected: Backendless refused, the login flow failed, or nobody is logged in
+    2   usage: a bad command line, option or app address; nothing was sent
+    3   network: the server could not be reached, timed out, or answered something that is
+        not Backendless
+    4   the token store failed, or an internal error (run again with --debug)
+    130 interrupted (Ctrl-C)
+
+Errors are one line on stderr (a JSON object with ``--json``); ``--debug`` adds the traceback
+and the SDK's (redacted) log. Nothing but ``token`` prints a user token, and no command prints
+an access token, a secret or the API key.
+
+The SDK is imported only once the command line is parsed, so that ``--help`` and usage errors
+answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+
+if TYPE_CHECKING:
+    from . import Backendless, BackendlessUser
+    from .stores import TokenStore
+
+__all__ = ["EXIT_STATUSES", "main"]
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+EXIT_NETWORK = 3
+EXIT_LOCAL = 4
+EXIT_INTERRUPTED = 130
+
+EXIT_STATUSES: Mapping[int, str] = {
+    EXIT_OK: "done (for 'valid': the session is valid)",
+    EXIT_REJECTED: "rejected: Backendless refused, the login flow failed, or nobody is logged in",
+    EXIT_USAGE: "usage: a bad command line, option or app address; nothing was sent",
+    EXIT_NETWORK: "network: the server could not be reached, timed out, or is not Backendless",
+    EXIT_LOCAL: "the token store failed, or an internal error (run again with --debug)",
+    EXIT_INTERRUPTED: "interrupted",
+}
+"""Every exit status of the command line, and what it means."""
+
+ENV_ACCESS_TOKEN = "BACKENDLESS_ACCESS_TOKEN"
+ENV_ACCESS_TOKEN_SECRET = "BACKENDLESS_ACCESS_TOKEN_SECRET"
+ENV_STORE = "BACKENDLESS_TOKEN_STORE"
+
+STORE_CHOICES = ("auto", "file", "keyring", "memory")
+
+_PROG = "backendless-auth"
+
+_EPILOG = """\
+exit statuses:
+  0    done (for 'valid': the session is valid)
+  1    rejected: Backendless refused, the login flow failed, or nobody is logged in
+  2    usage: a bad command line, option or app address; nothing was sent
+  3    network: the server could not be reached, timed out, or is not Backendless
+  4    the token store failed, or an internal error (run again with --debug)
+
+the app comes from the options or from BACKENDLESS_APP_ID and BACKENDLESS_API_KEY (with
+BACKENDLESS_SERVER_URL), or BACKENDLESS_DOMAIN. A session survives between runs only when the
+login is given --stay. Typical use in a script:
+
+  backendless-auth valid || exit 1
+  curl -H "user-token: $(backendless-auth token)" ...
+"""
+
+
+class _Failure(Exception):
+    """A command's own refusal: print ``message`` and exit with ``status``."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors honour ``--json``."""
+
+    json_errors = False
+
+    def error(self, message: str) -> NoReturn:
+        if self.json_errors:
+            _print_json_error(sys.stderr, "UsageError", message, None, EXIT_USAGE)
+            raise SystemExit(EXIT_USAGE)
+        super().error(message)
+
+
+def _common_options(*, top: bool) -> argparse.ArgumentParser:
+    # The options are accepted before and after the command. Sub-command copies default to
+    # SUPPRESS so that they never overwrite a value given before the command.
+    def default(value: Any) -> Any:
+        return value if top else argparse.SUPPRESS
+
+    parser = _Parser(add_help=False)
+    app = parser.add_argument_group("app (default: the BACKENDLESS_* environment variables)")
+    app.add_argument("--app-id", metavar="ID", default=default(None), help="application id")
+    app.add_argument(
+        "--api-key",
+        metavar="KEY",
+        default=default(None),
+        help="REST API key (prefer BACKENDLESS_API_KEY: the command line is visible in ps)",
+    )
+    app.add_argument(
+        "--domain", metavar="URL", default=default(None), help="app domain, instead of the two"
+    )
+    app.add_argument(
+        "--server-url",
+        metavar="URL",
+        default=default(None),
+        help="API host for --app-id (e.g. https://eu-api.backendless.com)",
+    )
+    app.add_argument(
+        "--timeout", metavar="SECONDS", type=float, default=default(None), help="request timeout"
+    )
+    out = parser.add_argument_group("output and session")
+    out.add_argument(
+        "--store",
+        choices=STORE_CHOICES,
+        default=default(None),
+        help=f"where sessions are kept (default: ${ENV_STORE} or auto; memory lasts one command)",
+    )
+    out.add_argument(
+        "--json", action="store_true", default=default(False), help="machine-readable output"
+    )
+    out.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="show tracebacks and the SDK's (redacted) log",
+    )
+    return parser
+
+
+def _build_parser() -> _Parser:
+    top = _common_options(top=True)
+    sub_common = _common_options(top=False)
+    parser = _Parser(
+        prog=_PROG,
+        description="Social, OAuth and guest logins for Backendless from the command line.",
+        parents=[top],
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help_text: str, *, common: bool = True) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            parents=[sub_common] if common else [],
+            add_help=common,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    login = command("login", "log in with a provider: in a browser, or with its access token")
+    login.add_argument("provider", metavar="PROVIDER", help="provider code, e.g. google, twitter")
+    how = login.add_mutually_exclusive_group()
+    how.add_argument(
+        "--browser", action="store_true", help="sign in in a browser (loopback redirect)"
+    )
+    how.add_argument(
+        "--access-token",
+        metavar="TOKEN",
+        help=f"the provider's access token; '-' reads it from stdin (default: ${ENV_ACCESS_TOKEN})",
+    )
+    login.add_argument(
+        "--access-token-secret",
+        metavar="SECRET",
+        help="OAuth1 (twitter) token secret; '-' reads it from stdin "
+        f"(default: ${ENV_ACCESS_TOKEN_SECRET})",
+    )
+    login.add_argument("--scope", metavar="SCOPE", help="permissions, passed as given")
+    login.add_argument(
+        "--map",
+        metavar="PROVIDER_FIELD=COLUMN",
+        action="append",
+        default=[],
+        help="store a provider field in a Users column (repeatable)",
+    )
+    login.add_argument("--stay", action="store_true", help="keep the session for later commands")
+    login.add_argument(
+        "--no-open", action="store_true", help="print the sign-in URL instead of opening it"
+    )
+    login.add_argument(
+        "--upgrade-guest",
+        action="store_true",
+        help="turn the current guest session into this user (same objectId)",
+    )
+    login.add_argument(
+        "--wait",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help="with --browser: how long to wait for the sign-in",
+    )
+    login.set_defaults(handler=_cmd_login)
+
+    guest = command("guest", "log in as a new anonymous guest user")
+    guest.add_argument("--stay", action="store_true", help="keep the session for later commands")
+    guest.set_defaults(handler=_cmd_guest)
+
+    command("whoami", "show the logged-in user (loaded from the server)").set_defaults(
+        handler=_cmd_whoami
+    )
+    token = command("token", "print the session's user token, and nothing else")
+    token.add_argument(
+        "--check", action="store_true", help="ask the server first; exit 1 if it is not valid"
+    )
+    token.set_defaults(handler=_cmd_token)
+    command("valid", "exit 0 when the session is valid, 1 when not").set_defaults(
+        handler=_cmd_valid
+    )
+    command("logout", "end the session on the server and forget it here").set_defaults(
+        handler=_cmd_logout
+    )
+    url = command("url", "print the authorization URL that starts a browser login")
+    url.add_argument("provider", metavar="PROVIDER", help="provider code, e.g. google")
+    url.add_argument("--scope", metavar="SCOPE", help="permissions, passed as given")
+    url.add_argument(
+        "--map", metavar="PROVIDER_FIELD=COLUMN", action="append", default=[], help="repeatable"
+    )
+    url.add_argument(
+        "--redirect", metavar="URL", help="where Backendless sends the browser after the login"
+    )
+    url.set_defaults(handler=_cmd_url)
+
+    command(
+        "emulator", "run the local Backendless emulator (see: emulator --help)", common=False
+    ).set_defaults(handler=None, delegate="emulator")
+    command(
+        "demo", "walk every login flow against an in-process emulator", common=False
+    ).set_defaults(handler=None, delegate="demo")
+    return parser
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+def _print_json_error(
+    stream: TextIO, kind: str, message: str, code: int | None, status: int
+) -> None:
+    error: dict[str, Any] = {"type": kind, "message": message, "exitStatus": status}
+    if code is not None:
+        error["code"] = code
+    stream.write(json.dumps({"error": error}, sort_keys=True) + "\n")
+
+
+def _user_columns(user: BackendlessUser) -> dict[str, Any]:
+    """The user as JSON-ready columns, without its session token."""
+    columns = {key: value for key, value in user.to_wire().items() if key != "user-token"}
+    columns.pop("___class", None)
+    return columns
+
+
+def _emit_user(args: argparse.Namespace, user: BackendlessUser, *, stored: bool | None) -> None:
+    if args.json:
+        document: dict[str, Any] = {"user": _user_columns(user)}
+        if stored is not None:
+            document["stored"] = stored
+        _out(json.dumps(document, sort_keys=True, default=str))
+        return
+    rows = [
+        ("objectId", user.object_id),
+        ("email", user.email),
+        ("name", user.name),
+        ("userStatus", user.user_status),
+        ("socialAccount", user.social_account),
+    ]
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        if value is not None:
+            _out(f"{label:<{width}}  {value}")
+    if stored is True:
+        _out(f"{'session':<{width}}  kept for later commands")
+    elif stored is False:
+        _out(f"{'session':<{width}}  not kept (add --stay to keep it)")
+
+
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _note(args: argparse.Namespace, line: str) -> None:
+    """Progress for people: on stderr, so that stdout stays clean for the result."""
+    if not args.json:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
+# --- the app -----------------------------------------------------------------------------------
+
+
+def _make_store(kind: str) -> TokenStore:
+    from . import stores
+
+    if kind == "memory":
+        return stores.MemoryTokenStore()
+    factories: dict[str, tuple[str, ...]] = {
+        "auto": ("default_token_store", "AutoTokenStore"),
+        "file": ("FileTokenStore",),
+        "keyring": ("KeyringTokenStore",),
+    }
+    for name in factories[kind]:
+        factory: Callable[[], TokenStore] | None = getattr(stores, name, None)
+        if factory is not None:
+            return factory()
+    from .exceptions import ConfigurationError
+
+    raise ConfigurationError(f"the {kind!r} token store is not available in this version")
+
+
+def _make_app(args: argparse.Namespace) -> Backendless:
+    from . import Backendless
+    from ._config import settings_from_env
+    from .exceptions import ConfigurationError
+
+    kind = args.store or os.environ.get(ENV_STORE) or "auto"
+    if kind not in STORE_CHOICES:
+        raise ConfigurationError(
+            f"${ENV_STORE} must be one of {', '.join(STORE_CHOICES)}, not {kind!r}",
+            argument="store",
+        )
+    flags = {
+        "app_id": args.app_id,
+        "api_key": args.api_key,
+        "domain": args.domain,
+        "server_url": args.server_url,
+    }
+    given = {name: value for name, value in flags.items() if value is not None}
+    try:
+        settings: dict[str, str] = settings_from_env()
+    except ConfigurationError:
+        settings = {}
+    # A form named on the command line replaces the other form found in the environment.
+    if "domain" in given:
+        settings = {}
+    elif given.keys() & {"app_id", "api_key", "server_url"}:
+        settings.pop("domain", None)
+    settings.update(given)
+    extra: dict[str, Any] = {}
+    if args.timeout is not None:
+        extra["timeout"] = args.timeout
+    return Backendless(**settings, token_store=_make_store(kind), **extra)
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def _fields_mapping(pairs: Sequence[str]) -> dict[str, str] | None:
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise _Failure(f"--map wants PROVIDER_FIELD=COLUMN, got {pair!r}", EXIT_USAGE)
+        mapping[field.strip()] = column.strip()
+    return mapping or None
+
+
+def _secret_from(value: str | None, variable: str, option: str, stdin_lines: list[str]) -> str:
+    """An option's secret: given, '-' for the next line of stdin, else from ``variable``."""
+    if value == "-":
+        if not stdin_lines:
+            stdin_lines.extend(sys.stdin.read().splitlines())
+        if not stdin_lines:
+            raise _Failure(f"{option} -: nothing on stdin", EXIT_USAGE)
+        value = stdin_lines.pop(0).strip()
+    elif value is None:
+        value = os.environ.get(variable)
+    if not value:
+        raise _Failure(f"{option} is empty", EXIT_USAGE)
+    return value
+
+
+def _current_guest(app: Backendless) -> BackendlessUser:
+    user = app.users.get_current_user()
+    if user is None:
+        raise _Failure("--upgrade-guest: nobody is logged in (run 'guest --stay')", EXIT_REJECTED)
+    if not user.is_guest:
+        raise _Failure(
+            f"--upgrade-guest: the current user is not a guest ({user.user_status})",
+            EXIT_USAGE,
+        )
+    return user
+
+
+def _cmd_login(args: argparse.Namespace, app: Backendless) -> int:
+    mapping = _fields_mapping(args.map)
+    guest = _current_guest(app) if args.upgrade_guest else None
+    if args.browser:
+        return _browser_login(args, app, mapping, guest)
+    if args.no_open or args.wait is not None:
+        raise _Failure("--no-open and --wait go with --browser", EXIT_USAGE)
+    if args.scope is not None:
+        raise _Failure("--scope goes with --browser (an access token has its scope)", EXIT_USAGE)
+    if args.access_token is None and ENV_ACCESS_TOKEN not in os.environ:
+        raise _Failure(
+            f"login needs --browser, --access-token TOKEN (or '-' for stdin) or ${ENV_ACCESS_TOKEN}",
+            EXIT_USAGE,
+        )
+    stdin_lines: list[str] = []
+    token = _secret_from(args.access_token, ENV_ACCESS_TOKEN, "--access-token", stdin_lines)
+    secret: str | None = None
+    if args.access_token_secret is not None or ENV_ACCESS_TOKEN_SECRET in os.environ:
+        secret = _secret_from(
+            args.access_token_secret, ENV_ACCESS_TOKEN_SECRET, "--access-token-secret", stdin_lines
+        )
+    if secret is None and args.provider.lower() == "twitter":
+        raise _Failure(
+            "twitter is OAuth1: give --access-token-secret too "
+            f"(or ${ENV_ACCESS_TOKEN_SECRET})",
+            EXIT_USAGE,
+        )
+    if secret is None:
+        user = app.users.login_with_oauth2(
+            args.provider,
+            token,
+            guest_user=guest,
+            fields_mapping=mapping,
+            stay_logged_in=args.stay,
+        )
+    else:
+        user = app.users.login_with_oauth1(
+            args.provider,
+            token,
+            secret,
+            guest_user=guest,
+            fields_mapping=mapping,
+            stay_logged_in=args.stay,
+        )
+    _emit_user(args, user, stored=args.stay)
+    return EXIT_OK
+
+
+def _browser_login(
+    args: argparse.Namespace,
+    app: Backendless,
+    mapping: dict[str, str] | None,
+    guest: BackendlessUser | None,
+) -> int:
+    if args.access_token is not None or args.access_token_secret is not None:
+        raise _Failure("--browser does not take an access token", EXIT_USAGE)
+    login = getattr(app.users, "login_with_browser", None)
+    if login is None:
+        raise _Failure("the browser login is not available in this version", EXIT_USAGE)
+
+    def show(url: str) -> bool:
+        # Printed on stderr: people (and scripts reading stderr) open it themselves.
+        sys.stderr.write(f"Open this URL in a browser to sign in:\n{url}\n")
+        sys.stderr.flush()
+        return True
+
+    options: dict[str, Any] = {
+        "fields_mapping": mapping,
+        "scope": args.scope,
+        "stay_logged_in": args.stay,
+    }
+    if guest is not None:
+        options["guest_user"] = guest
+    if args.no_open:
+        options["opener"] = show
+    else:
+        _note(args, "Opening the sign-in page in your browser…")
+    if args.wait is not None:
+        options["timeout"] = args.wait
+    user = login(args.provider, **options)
+    _emit_user(args, user, stored=args.stay)
+    return EXIT_OK
+
+
+def _cmd_guest(args: argparse.Namespace, app: Backendless) -> int:
+    user = app.users.login_as_guest(stay_logged_in=args.stay)
+    _emit_user(args, user, stored=args.stay)
+    return EXIT_OK
+
+
+def _not_logged_in() -> _Failure:
+    return _Failure(
+        "not logged in: log in with --stay first (e.g. 'backendless-auth guest --stay')",
+        EXIT_REJECTED,
+    )
+
+
+def _cmd_whoami(args: argparse.Namespace, app: Backendless) -> int:
+    user = app.users.get_current_user()
+    if user is None:
+        raise _not_logged_in()
+    _emit_user(args, user, stored=None)
+    return EXIT_OK
+
+
+def _cmd_token(args: argparse.Namespace, app: Backendless) -> int:
+    if args.check and not app.users.is_valid_login():
+        raise _Failure("the session is not valid any more: log in again", EXIT_REJECTED)
+    token = app.users.user_token
+    if token is None:
+        raise _not_logged_in()
+    _out(json.dumps({"userToken": token}) if args.json else token)
+    return EXIT_OK
+
+
+def _cmd_valid(args: argparse.Namespace, app: Backendless) -> int:
+    known = app.users.user_token is not None
+    valid = known and app.users.is_valid_login()
+    if args.json:
+        _out(json.dumps({"valid": valid, "loggedIn": known}))
+    elif valid:
+        _out("valid")
+    else:
+        _out("not valid" if known else "not logged in")
+    return EXIT_OK if valid else EXIT_REJECTED
+
+
+def _cmd_logout(args: argparse.Namespace, app: Backendless) -> int:
+    known = app.users.user_token is not None
+    app.users.logout()
+    if args.json:
+        _out(json.dumps({"loggedOut": known}))
+    else:
+        _out("logged out" if known else "nobody was logged in")
+    return EXIT_OK
+
+
+def _cmd_url(args: argparse.Namespace, app: Backendless) -> int:
+    url = app.users.get_authorization_url(
+        args.provider,
+        fields_mapping=_fields_mapping(args.map),
+        scope=args.scope,
+        redirect_after_login_url=args.redirect,
+    )
+    _out(json.dumps({"url": url}) if args.json else url)
+    return EXIT_OK
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+def _status_for(exc: BaseException) -> int:
+    from .exceptions import (
+        ApiError,
+        InvalidArgumentError,
+        LoginFlowError,
+        TokenStoreError,
+        TransportError,
+        UnexpectedResponseError,
+    )
+
+    if isinstance(exc, InvalidArgumentError):
+        return EXIT_USAGE
+    if isinstance(exc, (TransportError, UnexpectedResponseError)):
+        return EXIT_NETWORK
+    if isinstance(exc, (ApiError, LoginFlowError)):
+        return EXIT_REJECTED
+    if isinstance(exc, TokenStoreError):
+        return EXIT_LOCAL
+    return EXIT_LOCAL
+
+
+def _report(args: argparse.Namespace, exc: BaseException, status: int) -> None:
+    from ._redact import REDACTOR
+
+    if isinstance(exc, _Failure):
+        kind, message, code = "Error", exc.message, None
+    else:
+        kind = type(exc).__name__
+        message = str(exc) or kind
+        raw_code = getattr(exc, "code", None)
+        code = raw_code if isinstance(raw_code, int) else None
+        if status == EXIT_LOCAL and not _is_ours(exc):
+            message = f"internal error: {kind}: {message} (run again with --debug)"
+    message = " ".join(REDACTOR.redact(message).split())
+    if args.debug:
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    if args.json:
+        _print_json_error(sys.stderr, kind, message, code, status)
+    else:
+        label = "" if isinstance(exc, _Failure) else f"{kind}: "
+        sys.stderr.write(f"{_PROG}: error: {label}{message}\n")
+    sys.stderr.flush()
+
+
+def _is_ours(exc: BaseException) -> bool:
+    from .exceptions import BackendlessError
+
+    return isinstance(exc, BackendlessError)
+
+
+def _setup_logging() -> None:
+    import logging
+
+    from ._redact import REDACTOR
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(REDACTOR)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    for name in ("backendless_auth", "urllib3"):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    REDACTOR.install()
+
+
+def _delegate(name: str, argv: Sequence[str]) -> int:
+    if name == "demo":
+        from .demo import main as demo_main
+
+        return demo_main(list(argv))
+    try:
+        from .emulator import main as emulator_main
+    except ImportError as exc:
+        sys.stderr.write(
+            f"{_PROG}: error: the emulator is not installed ({exc}); "
+            "install it with: python -m pip install 'backendless-auth[emulator]'\n"
+        )
+        return EXIT_USAGE
+    status = emulator_main(list(argv))
+    return int(status or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Args:
+        argv: The arguments, without the program name; ``sys.argv[1:]`` by default.
+
+    Returns:
+        The exit status (see :data:`EXIT_STATUSES`).
+    """
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = _build_parser()
+    _Parser.json_errors = "--json" in arguments
+    args, extra = parser.parse_known_args(arguments)
+    if args.version:
+        from . import __version__
+
+        _out(__version__)
+        return EXIT_OK
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write(f"{_PROG}: error: a command is required (see --help)\n")
+        return EXIT_USAGE
+    delegate = getattr(args, "delegate", None)
+    if delegate is not None:
+        # Everything after the command belongs to it, options that look like ours included.
+        rest = arguments[arguments.index(args.command) + 1 :]
+        return _delegate(delegate, rest)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.debug:
+        _setup_logging()
+    try:
+        app = _make_app(args)
+        with app:
+            status: int = args.handler(args, app)
+            return status
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{_PROG}: interrupted\n")
+        return EXIT_INTERRUPTED
+    except _Failure as exc:
+        _report(args, exc, exc.status)
+        return exc.status
+    except Exception as exc:
+        status = _status_for(exc)
+        _report(args, exc, status)
+        return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
