@@ -1,0 +1,377 @@
+"""The :class:`Emulator` object: a local Backendless user service with fake login providers."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .app import EmulatorApp, endpoints_dict
+from .config import (
+    BUILTIN_PROVIDERS,
+    OAUTH1_PROVIDERS,
+    CustomProvider,
+    custom_from_mapping,
+    load_config,
+)
+from .db import Database
+from .faults import Fault, FaultKind
+from .server import close_connections, serve
+from .wire import ApiError
+
+if TYPE_CHECKING:
+    from werkzeug.serving import BaseWSGIServer
+
+    from backendless_auth import Backendless
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account at a fake provider (what a person would sign in with)."""
+
+    provider: str
+    id: str
+    email: str | None
+    name: str | None
+
+
+@dataclass(frozen=True)
+class OAuth2Endpoints:
+    """A fake OAuth2 provider's URLs and its registered public desktop client."""
+
+    provider: str
+    authorize_url: str
+    token_url: str
+    userinfo_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    scope: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: str(v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class OAuth1Endpoints:
+    """The fake Twitter's OAuth 1.0a URLs and its registered desktop consumer."""
+
+    provider: str
+    request_token_url: str
+    authorize_url: str
+    access_token_url: str
+    verify_credentials_url: str
+    consumer_key: str
+    consumer_secret: str = field(repr=False)
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: str(v) for k, v in self.__dict__.items()}
+
+
+def _uuid() -> str:
+    return str(uuid.uuid4()).upper()
+
+
+class Emulator:
+    """A local Backendless user service with fake OAuth1/OAuth2 providers, over real HTTP.
+
+    Use it as a context manager (or call :meth:`start` and :meth:`stop`)::
+
+        with Emulator() as emu:
+            app = emu.app()
+            user = app.users.login_as_guest()
+
+    Args:
+        db: a SQLite file to keep data across restarts; ``None`` keeps it in memory.
+        config: a config mapping or the path of a JSON config file (see
+            :mod:`backendless_auth.emulator.config`); explicit arguments win over it.
+        host: the interface to bind (loopback by default).
+        port: the port; 0 picks a free one.
+        app_id: fixed application id (random, or the one stored in ``db``, by default).
+        api_key: fixed REST API key.
+        admin_token: fixed admin token for the ``/_emulator/`` routes.
+        session_ttl: seconds a user token lives; ``None``: forever. Default one hour.
+        allowed_redirects: URL prefixes allowed as ``redirectAfterLoginUrl`` besides loopback.
+        disabled_providers: provider codes to disable.
+        custom_providers: custom OAuth2 providers configured by URLs.
+        seed: create two demo accounts per built-in provider (also after :meth:`reset`).
+        verbose: log each request like werkzeug does.
+    """
+
+    def __init__(
+        self,
+        db: str | os.PathLike[str] | None = None,
+        config: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        app_id: str | None = None,
+        api_key: str | None = None,
+        admin_token: str | None = None,
+        session_ttl: float | None = 3600.0,
+        allowed_redirects: Iterable[str] = (),
+        disabled_providers: Iterable[str] = (),
+        custom_providers: Sequence[CustomProvider] = (),
+        seed: bool | None = None,
+        verbose: bool = False,
+    ) -> None:
+        cfg = load_config(config)
+        self.host = host
+        self.port = port
+        self.verbose = verbose
+        self._db = Database(os.fspath(db) if db is not None else None)
+
+        def pick(value: str | None, key: str, meta: str) -> str:
+            chosen = value or cfg.get(key) or self._db.get_meta(meta)
+            if not chosen:
+                chosen = secrets.token_urlsafe(24) if meta == "admin_token" else _uuid()
+            self._db.set_meta(meta, str(chosen))
+            return str(chosen)
+
+        ttl = cfg.get("sessionTtl", session_ttl) if session_ttl == 3600.0 else session_ttl
+        self._app = EmulatorApp(
+            self._db,
+            app_id=pick(app_id, "appId", "app_id"),
+            api_key=pick(api_key, "apiKey", "api_key"),
+            admin_token=pick(admin_token, "adminToken", "admin_token"),
+            session_ttl=None if ttl is None else float(ttl),
+            allowed_redirects=[*cfg.get("allowedRedirects", []), *allowed_redirects],
+            seed=bool(cfg.get("seed", True) if seed is None else seed),
+            seed_accounts=cfg.get("accounts"),
+        )
+        for code, settings in (cfg.get("providers") or {}).items():
+            self.configure_provider(
+                code,
+                enabled=settings.get("enabled"),
+                client_id=settings.get("clientId"),
+                client_secret=settings.get("clientSecret"),
+            )
+        for code in disabled_providers:
+            self.configure_provider(code, enabled=False)
+        for item in cfg.get("customProviders") or []:
+            self._app.add_custom(custom_from_mapping(item))
+        for custom in custom_providers:
+            self._app.add_custom(custom)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def start(self) -> Emulator:
+        """Start serving in a background thread (idempotent)."""
+        if self._server is None:
+            self._server = serve(self._app, self.host, self.port, verbose=self.verbose)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name="backendless-emulator",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close open connections; the database stays usable."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            close_connections(server)
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def close(self) -> None:
+        """Stop and close the database."""
+        self.stop()
+        self._db.close()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def wsgi_app(self) -> EmulatorApp:
+        """The WSGI application (for serving it with another server)."""
+        return self._app
+
+    @property
+    def url(self) -> str:
+        """``http://HOST:PORT`` of the running emulator."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not running; call start() first")
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"http://{host}:{self._server.server_port}"
+
+    @property
+    def app_id(self) -> str:
+        return self._app.app_id
+
+    @property
+    def api_key(self) -> str:
+        return self._app.api_key
+
+    @property
+    def admin_token(self) -> str:
+        return self._app.admin_token
+
+    @property
+    def session_ttl(self) -> float | None:
+        return self._app.session_ttl
+
+    @session_ttl.setter
+    def session_ttl(self, value: float | None) -> None:
+        self._app.session_ttl = value
+
+    @property
+    def base_url(self) -> str:
+        """The Backendless base URL in the app id + API key form."""
+        return f"{self.url}/{self.app_id}/{self.api_key}"
+
+    @property
+    def domain_url(self) -> str:
+        """The Backendless base URL in the domain form (``url + "/api"``)."""
+        return f"{self.url}/api"
+
+    # --- SDK objects -----------------------------------------------------------------------
+    def app(self, **kwargs: Any) -> Backendless:
+        """A ``Backendless`` app configured with this emulator's app id and API key."""
+        from backendless_auth import Backendless
+
+        return Backendless(app_id=self.app_id, api_key=self.api_key, server_url=self.url, **kwargs)
+
+    def domain_app(self, **kwargs: Any) -> Backendless:
+        """A ``Backendless`` app in the domain form (``domain=emu.url``)."""
+        from backendless_auth import Backendless
+
+        return Backendless(domain=self.url, **kwargs)
+
+    # --- providers -------------------------------------------------------------------------
+    def provider_endpoints(self, provider: str) -> OAuth2Endpoints | OAuth1Endpoints:
+        """A built-in fake provider's URLs and its public desktop client (RFC 8252)."""
+        if provider in OAUTH1_PROVIDERS:
+            return self.oauth1_endpoints(provider)
+        return self.oauth2_endpoints(provider)
+
+    def oauth2_endpoints(self, provider: str) -> OAuth2Endpoints:
+        if provider not in BUILTIN_PROVIDERS or provider in OAUTH1_PROVIDERS:
+            raise ValueError(f"{provider!r} is not a built-in OAuth2 provider")
+        d = endpoints_dict(provider, self.url, self._app.desktop[provider])
+        return OAuth2Endpoints(provider=provider, **d)
+
+    def oauth1_endpoints(self, provider: str = "twitter") -> OAuth1Endpoints:
+        if provider not in OAUTH1_PROVIDERS:
+            raise ValueError(f"{provider!r} is not a built-in OAuth1 provider")
+        d = endpoints_dict(provider, self.url, self._app.desktop[provider])
+        return OAuth1Endpoints(provider=provider, **d)
+
+    def configure_provider(
+        self,
+        provider: str,
+        *,
+        enabled: bool | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+    ) -> None:
+        """Change what the Backendless side knows about a provider (the console's screen)."""
+        settings = self._app.providers.get(provider.lower())
+        if settings is None:
+            raise ValueError(f"unknown provider {provider!r}")
+        if enabled is not None:
+            settings.enabled = bool(enabled)
+        if client_id is not None or client_secret is not None:
+            settings.client_id = client_id or settings.client_id
+            settings.client_secret = client_secret or settings.client_secret
+            self._app.set_provider(settings)
+
+    def disable_provider(self, provider: str) -> None:
+        self.configure_provider(provider, enabled=False)
+
+    def enable_provider(self, provider: str) -> None:
+        self.configure_provider(provider, enabled=True)
+
+    def add_custom_provider(self, provider: CustomProvider) -> None:
+        """Add a custom OAuth2 provider configured by URLs."""
+        self._app.add_custom(provider)
+
+    def add_account(
+        self, provider: str, *, email: str | None = None, name: str | None = None, **extra: Any
+    ) -> Account:
+        """Create an account at a fake provider (``extra`` adds or overrides profile fields;
+        ``id=`` fixes the provider's user id)."""
+        try:
+            acct = self._app.create_account(provider, email=email, name=name, **extra)
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
+        return Account(provider, acct["id"], acct.get("email"), acct.get("name"))
+
+    def accounts(self, provider: str) -> list[Account]:
+        """The accounts a fake provider offers on its sign-in page, in order."""
+        return [
+            Account(provider, a["id"], a.get("email"), a.get("name"))
+            for a in self._db.list_accounts(provider)
+        ]
+
+    def provider_token(self, provider: str, account: Account | str) -> Any:
+        """A valid access token of ``provider`` for ``account`` (issued to the desktop client).
+
+        Returns:
+            the token (``str``); for Twitter a ``(token, secret)`` pair.
+        """
+        account_id = account.id if isinstance(account, Account) else str(account)
+        try:
+            token, secret = self._app.mint_provider_token(provider, account_id)
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
+        if secret is not None:
+            return (token, secret)
+        return token
+
+    # --- users and sessions ----------------------------------------------------------------
+    def users(self) -> list[dict[str, Any]]:
+        """Every user, in wire form (without ``user-token``), oldest first."""
+        return self._db.all_users()
+
+    def user(self, object_id: str) -> dict[str, Any] | None:
+        return self._db.get_user(object_id)
+
+    def expire_sessions(self, user_token: str | None = None) -> int:
+        """Expire one user token, or all of them; returns how many were expired."""
+        return self._db.expire_sessions(user_token)
+
+    def reset(self) -> None:
+        """Forget users, sessions, provider accounts and tokens, and faults; re-seed."""
+        self._app.reset()
+
+    # --- faults ----------------------------------------------------------------------------
+    def set_fault(
+        self,
+        kind: FaultKind,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        count: int | None = 1,
+        delay: float = 1.0,
+        status: int = 503,
+    ) -> Fault:
+        """Program a fault for the next ``count`` matching requests (``None``: until cleared).
+
+        Args:
+            kind: ``"delay"`` (wait ``delay`` s, then answer), ``"reset"`` (drop the connection
+                mid-response) or ``"error"`` (answer ``status``, e.g. 502 or 503).
+            path: a regular expression searched in the request path; ``None`` matches all.
+            method: only requests with this HTTP method.
+        """
+        return self._app.faults.add(
+            Fault(kind, path=path, method=method, count=count, delay=delay, status=status)
+        )
+
+    def clear_faults(self) -> None:
+        self._app.faults.clear()
+
+    def faults(self) -> list[Fault]:
+        return self._app.faults.list()

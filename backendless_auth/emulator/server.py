@@ -1,0 +1,154 @@
+"""A keep-alive HTTP/1.1 server for the emulator, on werkzeug's threaded dev server.
+
+werkzeug's own handler closes every connection and waits for more input after each answer,
+which caps a client at a few hundred requests per second. This handler buffers the request
+body (bounded), answers with a Content-Length, and keeps the connection open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import socket
+import struct
+import threading
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from .wire import MAX_BODY
+
+_log = logging.getLogger("backendless_auth.emulator")
+
+RESET_KEY = "backendless_auth.emulator.reset"
+
+
+class _Handler(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 30  # an idle keep-alive connection or a stalled client is dropped
+    verbose = False
+
+    def setup(self) -> None:
+        super().setup()
+        conns = getattr(self.server, "open_connections", None)
+        if conns is not None:
+            with self.server.conn_lock:  # type: ignore[attr-defined]
+                conns.add(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            conns = getattr(self.server, "open_connections", None)
+            if conns is not None:
+                with self.server.conn_lock:  # type: ignore[attr-defined]
+                    conns.discard(self.connection)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if self.verbose:
+            super().log_request(code, size)
+
+    def run_wsgi(self) -> None:
+        if self.headers.get("Expect", "").lower().strip() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        environ = self.environ = self.make_environ()
+        chunked = environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked"
+        if not chunked:
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0 or length > MAX_BODY:
+                self._send_raw(
+                    413 if length > MAX_BODY else 400,
+                    b'{"code":8002,"message":"Bad or too large Content-Length"}',
+                )
+                self.close_connection = True
+                return
+            body = self.rfile.read(length) if length else b""
+            if len(body) < length:
+                self.close_connection = True
+                return
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["wsgi.input_terminated"] = True
+            environ["CONTENT_LENGTH"] = str(length)
+        else:
+            self.close_connection = True  # the rest of a chunked body is never drained
+
+        status_headers: list[Any] = []
+
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            status_headers[:] = [status, headers]
+            return lambda data: chunks.append(data)
+
+        chunks: list[bytes] = []
+        try:
+            result = self.server.app(environ, start_response)
+            try:
+                for data in result:
+                    chunks.append(data)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except Exception:
+            _log.exception("emulator: unhandled error")
+            self._send_raw(500, b'{"code":0,"message":"Internal emulator error"}')
+            self.close_connection = True
+            return
+        body = b"".join(chunks)
+        status, headers = status_headers
+        code_str, _, msg = status.partition(" ")
+        self.send_response(int(code_str), msg)
+        for key, value in headers:
+            if key.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        if environ.get(RESET_KEY):
+            self.end_headers()
+            self.wfile.write(body[: max(1, len(body) // 4)])
+            self.wfile.flush()
+            self._reset()
+            return
+        self.end_headers()
+        if environ["REQUEST_METHOD"] != "HEAD":
+            self.wfile.write(body)
+        self.wfile.flush()
+
+    def _send_raw(self, code: int, body: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def _reset(self) -> None:
+        """Abort the connection with a TCP RST (SO_LINGER 0), as a crashed proxy would."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def serve(app: Any, host: str, port: int, *, verbose: bool = False) -> BaseWSGIServer:
+    """Bind a threaded server (not yet serving); ``serve_forever`` it in a thread."""
+    handler = type("EmulatorHandler", (_Handler,), {"verbose": verbose})
+    server = make_server(host, port, app, threaded=True, request_handler=handler)
+    server.open_connections = set()  # type: ignore[attr-defined]
+    server.conn_lock = threading.Lock()  # type: ignore[attr-defined]
+    return server
+
+
+def close_connections(server: BaseWSGIServer) -> None:
+    """Shut down every open keep-alive connection, so that clients see the server go."""
+    with server.conn_lock:  # type: ignore[attr-defined]
+        conns = list(server.open_connections)  # type: ignore[attr-defined]
+    for conn in conns:
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_RDWR)
