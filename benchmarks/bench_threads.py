@@ -1,0 +1,95 @@
+"""Throughput and latency with 16 threads sharing one ``UserService``, against bare requests.
+
+Each thread makes its calls on the same service (and, for the baseline, the same
+``requests.Session``), against the instant loopback server. Prints calls/s and p50/p99 latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+import requests.adapters
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from instant_server import InstantServer
+
+from backendless_auth import Backendless
+
+
+def _run(call: Callable[[], object], threads: int, calls: int) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    start = threading.Barrier(threads + 1)
+
+    def worker() -> None:
+        mine = []
+        start.wait()
+        for _ in range(calls):
+            began = time.perf_counter()
+            call()
+            mine.append(time.perf_counter() - began)
+        with lock:
+            latencies.extend(mine)
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in pool:
+        thread.join()
+    return time.perf_counter() - began, latencies
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--calls", type=int, default=200)
+    args = parser.parse_args(argv)
+    with InstantServer() as server:
+        app = Backendless(app_id="BENCH-APP", api_key="BENCH-KEY", server_url=server.url)
+        users = app.users
+        users.login_as_guest()
+        token = users.user_token or ""
+        bare = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=32)
+        bare.mount("http://", adapter)
+        url = f"{server.url}/BENCH-APP/BENCH-KEY/users/isvalidusertoken/{token}"
+
+        def bare_call() -> object:
+            return bare.get(url, headers={"user-token": token}, timeout=(10, 30)).json()
+
+        total = args.threads * args.calls
+        print(f"{args.threads} threads x {args.calls} calls of is_valid_login, one shared client")
+        print(f"{'client':<16}{'calls/s':>10}{'p50 µs':>10}{'p99 µs':>10}")
+        results = {}
+        for name, call in (("requests", bare_call), ("backendless", users.is_valid_login)):
+            _run(call, args.threads, 10)  # warm up the pool
+            elapsed, latencies = _run(call, args.threads, args.calls)
+            results[name] = total / elapsed
+            print(
+                f"{name:<16}{total / elapsed:>10.0f}"
+                f"{statistics.median(latencies) * 1e6:>10.0f}"
+                f"{_quantile(latencies, 0.99) * 1e6:>10.0f}"
+            )
+        ratio = results["backendless"] / results["requests"]
+        print(f"throughput ratio backendless/requests: {ratio:.3f}")
+        print(f"TCP connections accepted: {server.accepts}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
