@@ -32,17 +32,27 @@ from .exceptions import (
     UnexpectedResponseError,
     UnknownApplicationError,
 )
-from .stores import MemoryTokenStore, TokenStore
+from .stores import (
+    AutoTokenStore,
+    FileTokenStore,
+    KeyringTokenStore,
+    MemoryTokenStore,
+    TokenStore,
+    default_token_store,
+)
 
 __all__ = [
     "ApiError",
+    "AutoTokenStore",
     "Backendless",
     "BackendlessError",
     "BackendlessUser",
     "ConfigurationError",
+    "FileTokenStore",
     "HttpResponse",
     "InvalidArgumentError",
     "InvalidParameterError",
+    "KeyringTokenStore",
     "LoginCancelledError",
     "LoginFlowError",
     "LoginRejectedError",
@@ -63,6 +73,7 @@ __all__ = [
     "UnknownApplicationError",
     "UserService",
     "__version__",
+    "default_token_store",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

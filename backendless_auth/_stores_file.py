@@ -1,0 +1,332 @@
+"""``FileTokenStore``: sessions in private files, written atomically under a cross-process lock.
+
+One file per namespace, in one folder. A file per namespace (rather than one JSON file holding
+every app) means a save rewrites only its own app's session: a torn or corrupt file costs one
+session, not all of them, two apps never contend for one lock, and ``clear`` is an unlink.
+
+``filelock`` and ``platformdirs`` are imported when a store is built, not with the package.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import logging
+import os
+import re
+import stat
+import tempfile
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._models import StoredSession
+from .exceptions import TokenStoreError
+
+if TYPE_CHECKING:
+    import filelock
+
+logger = logging.getLogger("backendless_auth.stores")
+
+APP_NAME = "backendless-auth"
+_FOLDER_MODE = 0o700
+_FILE_MODE = 0o600
+_SUFFIX = ".session.json"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+# Bytes beyond this are not a session: refuse to read a huge file into memory.
+_MAX_BYTES = 1 << 20
+
+
+def filename_for(namespace: str) -> str:
+    """Return the file name that holds ``namespace``'s session.
+
+    The readable part keeps letters, digits, ``_``, ``.`` and ``-`` of the namespace (so
+    ``Backendless_<APP_ID>`` stays recognisable); the hash of the whole namespace keeps two
+    namespaces apart even where the readable parts collide, on case-insensitive file systems too.
+    """
+    readable = _UNSAFE.sub("_", namespace).strip("._")[:64] or "session"
+    digest = hashlib.sha256(namespace.encode("utf-8")).hexdigest()[:12]
+    return f"{readable}.{digest}{_SUFFIX}"
+
+
+def _os_message(exc: OSError) -> str:
+    """Describe an OS error by its reason only (``Permission denied``), never its arguments."""
+    if exc.strerror:
+        return exc.strerror
+    if exc.errno is not None:
+        return os.strerror(exc.errno)
+    return type(exc).__name__
+
+
+def _fsync_folder(folder: Path) -> None:
+    # Makes the rename itself durable; some platforms (Windows) cannot open a folder.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class FileTokenStore:
+    """Keeps each namespace's session in a private file: survives restarts, needs no keyring.
+
+    ``path`` is a folder; each namespace gets its own file in it, named after the namespace
+    (made safe for file names, plus a short hash of it, see :func:`filename_for`), with a
+    ``.lock`` file beside it. The folder is created ``0700``, files are ``0600``; a session
+    file found readable by others is tightened to ``0600`` and a warning is logged. A save
+    writes a temporary file in the same folder, flushes and fsyncs it, renames it over the old
+    one (``os.replace``) and fsyncs the folder, all under a lock shared by every process: a
+    reader sees the old session or the new one, whole, even if the writer is killed.
+
+    A file that does not hold a session (garbage, truncated, empty, another shape) is moved
+    aside to ``<name>.corrupt`` with a warning and counts as no session.
+
+    Args:
+        path: The folder; by default ``platformdirs.user_data_dir("backendless-auth")``
+            (``~/.local/share/backendless-auth`` on Linux).
+        lock_timeout: Seconds to wait for another process holding the lock.
+
+    Raises:
+        TokenStoreError: (from the methods) The folder or file cannot be created, read or
+            written (permission denied, disk full), or the lock was not obtained in time.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, lock_timeout: float = 10.0
+    ) -> None:
+        if path is None:
+            import platformdirs
+
+            path = platformdirs.user_data_dir(APP_NAME, appauthor=False)
+        self._folder = Path(path).expanduser()
+        self._lock_timeout = float(lock_timeout)
+        self._thread_lock = threading.RLock()
+        self._file_locks: dict[str, filelock.BaseFileLock] = {}
+        self._folder_ready = False
+
+    @property
+    def path(self) -> Path:
+        """The folder holding the session files."""
+        return self._folder
+
+    def file_for(self, namespace: str) -> Path:
+        """Return the path of the file holding ``namespace``'s session (it may not exist)."""
+        return self._folder / filename_for(namespace)
+
+    def __repr__(self) -> str:
+        return f"FileTokenStore(path={str(self._folder)!r})"
+
+    # --- the protocol ---------------------------------------------------------------------
+
+    def load(self, namespace: str) -> StoredSession | None:
+        """Return the session saved under ``namespace``, or ``None``.
+
+        Raises:
+            TokenStoreError: The file exists but cannot be opened or read (an OS error).
+        """
+        target = self.file_for(namespace)
+        with self._locked(namespace):
+            try:
+                with open(target, "rb") as handle:
+                    self._tighten(handle.fileno(), target)
+                    data = handle.read(_MAX_BYTES + 1)
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                raise TokenStoreError(
+                    f"the session file {target} cannot be read: {_os_message(exc)}"
+                ) from exc
+            try:
+                if len(data) > _MAX_BYTES:
+                    raise ValueError("too large to be a session")
+                return StoredSession.from_json(data)
+            except ValueError as exc:
+                self._move_aside(target, reason=str(exc))
+                return None
+
+    def save(self, namespace: str, session: StoredSession) -> None:
+        """Replace the session saved under ``namespace``, atomically.
+
+        Raises:
+            TokenStoreError: The file cannot be written; the previous one is left intact.
+        """
+        data = session.to_json().encode("utf-8")
+        target = self.file_for(namespace)
+        with self._locked(namespace):
+            self._write(target, data)
+
+    def clear(self, namespace: str) -> None:
+        """Delete ``namespace``'s session file; no error when there is none.
+
+        Raises:
+            TokenStoreError: The file exists but cannot be deleted.
+        """
+        target = self.file_for(namespace)
+        with self._locked(namespace):
+            try:
+                os.unlink(target)
+            except FileNotFoundError:
+                return
+            except OSError as exc:
+                raise TokenStoreError(
+                    f"the session file {target} cannot be deleted: {_os_message(exc)}"
+                ) from exc
+            _fsync_folder(self._folder)
+
+    # --- the machinery --------------------------------------------------------------------
+
+    def _ensure_folder(self) -> None:
+        if self._folder_ready:
+            return
+        try:
+            self._folder.mkdir(mode=_FOLDER_MODE, parents=True, exist_ok=True)
+            mode = stat.S_IMODE(self._folder.stat().st_mode)
+        except OSError as exc:
+            raise TokenStoreError(
+                f"the token store folder {self._folder} cannot be created: {_os_message(exc)}"
+            ) from exc
+        if mode & 0o077:
+            # Not tightened: the folder may be shared (a home, /tmp) and is not ours to change;
+            # the session files in it are 0600 regardless.
+            logger.warning(
+                "the token store folder %s is accessible to other users (mode %o); "
+                "session files in it stay 0600, but a private folder (0700) is safer",
+                self._folder,
+                mode,
+            )
+        self._folder_ready = True
+
+    def _file_lock(self, namespace: str) -> filelock.BaseFileLock:
+        lock = self._file_locks.get(namespace)
+        if lock is None:
+            import filelock
+
+            lock_path = self.file_for(namespace).with_name(filename_for(namespace) + ".lock")
+            try:
+                # Created here, 0600, so that filelock never creates it with a looser mode.
+                os.close(os.open(lock_path, os.O_WRONLY | os.O_CREAT, _FILE_MODE))
+            except OSError as exc:
+                raise TokenStoreError(
+                    f"the lock file {lock_path} cannot be created: {_os_message(exc)}"
+                ) from exc
+            lock = filelock.FileLock(lock_path, timeout=self._lock_timeout, mode=_FILE_MODE)
+            self._file_locks[namespace] = lock
+        return lock
+
+    def _locked(self, namespace: str) -> _Locked:
+        return _Locked(self, namespace)
+
+    def _tighten(self, fd: int, target: Path) -> None:
+        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        if mode & 0o077:
+            try:
+                os.fchmod(fd, _FILE_MODE)
+            except (OSError, AttributeError):
+                # AttributeError: no fchmod on Windows, where POSIX modes mean little.
+                return
+            logger.warning(
+                "the session file %s was readable by others (mode %o); tightened to 0600",
+                target,
+                mode,
+            )
+
+    def _write(self, target: Path, data: bytes) -> None:
+        fd, temp_name = -1, ""
+        try:
+            # mkstemp creates the file 0600 and O_EXCL, in the target's folder so that the
+            # rename below stays on one file system and is atomic.
+            fd, temp_name = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".tmp", dir=self._folder
+            )
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+            os.close(fd)
+            fd = -1
+            os.replace(temp_name, target)
+            temp_name = ""
+        except OSError as exc:
+            raise TokenStoreError(
+                f"the session could not be saved to {target}: {_os_message(exc)}"
+            ) from exc
+        finally:
+            if fd >= 0:
+                os.close(fd)
+            if temp_name:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp_name)
+        _fsync_folder(self._folder)
+
+    def _move_aside(self, target: Path, *, reason: str) -> None:
+        aside = target.with_name(target.name + ".corrupt")
+        try:
+            os.replace(target, aside)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return
+            logger.warning(
+                "the session file %s does not hold a session (%s) and could not be moved "
+                "aside (%s); it counts as no session",
+                target,
+                reason,
+                _os_message(exc),
+            )
+            return
+        _fsync_folder(self._folder)
+        logger.warning(
+            "the session file %s does not hold a session (%s); moved aside to %s, "
+            "and it counts as no session",
+            target,
+            reason,
+            aside.name,
+        )
+
+
+class _Locked:
+    """Holds the store's thread lock, then the namespace's file lock, for one operation."""
+
+    __slots__ = ("_file_lock", "_namespace", "_store")
+
+    def __init__(self, store: FileTokenStore, namespace: str) -> None:
+        self._store = store
+        self._namespace = namespace
+        self._file_lock: filelock.BaseFileLock | None = None
+
+    def __enter__(self) -> None:
+        store = self._store
+        store._thread_lock.acquire()
+        try:
+            store._ensure_folder()
+            lock = store._file_lock(self._namespace)
+            import filelock
+
+            try:
+                lock.acquire()
+            except filelock.Timeout as exc:
+                raise TokenStoreError(
+                    f"another process held the lock {lock.lock_file} for more than "
+                    f"{store._lock_timeout:g} s"
+                ) from exc
+            except OSError as exc:
+                raise TokenStoreError(
+                    f"the lock file {lock.lock_file} cannot be locked: {_os_message(exc)}"
+                ) from exc
+            self._file_lock = lock
+        except BaseException:
+            store._thread_lock.release()
+            raise
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            if self._file_lock is not None:
+                self._file_lock.release()
+        finally:
+            self._store._thread_lock.release()

@@ -1,0 +1,293 @@
+"""``KeyringTokenStore``: sessions in the OS keyring, through ``keyring``, never hanging.
+
+``keyring`` is imported the first time a store talks to it. Every keyring call runs on one
+worker thread per store and is waited for with a time limit: over D-Bus a call can block for
+good (an unlock prompt nobody answers, a Secret Service that does not reply), and a login must
+not hang on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import secrets
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as _FuturesTimeout
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._models import StoredSession
+from .exceptions import TokenStoreError
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+logger = logging.getLogger("backendless_auth.stores")
+
+_T = TypeVar("_T")
+
+DEFAULT_SERVICE = "backendless-auth"
+_ADVICE = (
+    "install a keyring backend (on Linux: gnome-keyring or KWallet with D-Bus, and an unlocked "
+    "login keyring), or use FileTokenStore()"
+)
+
+
+def backend_name(backend: object) -> str:
+    """Name a keyring backend for people: ``keyring.backends.SecretService.Keyring``."""
+    kind = type(backend)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def unusable_reason(backend: object) -> str | None:
+    """Say why ``backend`` cannot keep a session, or return ``None`` when it may.
+
+    keyring's fail backend (no backend found), its null backend (drops everything) and a
+    chainer with nothing to chain are not usable.
+    """
+    module = type(backend).__module__
+    if module == "keyring.backends.fail":
+        return "keyring found no backend on this machine"
+    if module == "keyring.backends.null":
+        return "the keyring backend is the null backend, which keeps nothing"
+    if module == "keyring.backends.chainer" and not list(getattr(backend, "backends", [])):
+        return "keyring found no backend on this machine"
+    return None
+
+
+def _describe(exc: BaseException, secret: str | None) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    if secret:
+        text = text.replace(secret, "••••••")
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
+class _Worker:
+    """One daemon thread running keyring calls in order, each waited for with a time limit.
+
+    Daemon, so that a call blocked for good never keeps the interpreter from exiting.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._queue: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._stuck = threading.Event()
+
+    def run(self, call: Callable[[], _T], *, timeout: float, what: str) -> _T:
+        if self._stuck.is_set():
+            raise TokenStoreError(
+                f"the keyring is not answering: an earlier call is still blocked ({what} "
+                f"not attempted); unlock the keyring, or use FileTokenStore()"
+            )
+        self._start()
+        future: Future[_T] = Future()
+        self._queue.put((call, future))
+        try:
+            return future.result(timeout=timeout)
+        except _FuturesTimeout as exc:
+            if future.done():
+                raise  # The call itself raised a timeout error: not ours to rename.
+            self._mark_stuck_until_done(future)
+            raise TokenStoreError(
+                f"the keyring did not answer within {timeout:g} s ({what}): it may be locked "
+                f"and waiting for an unlock prompt; unlock it, or use FileTokenStore()"
+            ) from exc
+
+    def _mark_stuck_until_done(self, future: Future[Any]) -> None:
+        if future.cancel():
+            return  # Never started: the worker is blocked on an earlier call, already marked.
+        self._stuck.set()
+        future.add_done_callback(lambda _: self._stuck.clear())
+
+    def _start(self) -> None:
+        if self._thread is not None:
+            return
+        with self._start_lock:
+            if self._thread is None:
+                thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+                thread.start()
+                self._thread = thread
+
+    def _loop(self) -> None:
+        while True:
+            call, future = self._queue.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = call()
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+
+class KeyringTokenStore:
+    """Keeps each namespace's session in the OS keyring (Secret Service, macOS Keychain, ...).
+
+    The session's JSON (:meth:`~backendless_auth.StoredSession.to_json`) is stored as the
+    password of the entry (``service``, namespace). Nothing is imported or asked of the keyring
+    until the first call. Every call is limited to ``timeout`` seconds: a keyring that does not
+    answer (locked, waiting for a prompt) gives a :class:`TokenStoreError`, never a hang.
+
+    Args:
+        service: The keyring service name the entries are filed under.
+        keyring_backend: A ``keyring.backend.KeyringBackend`` to use instead of the one
+            ``keyring`` picks (``keyring.get_keyring()``); for tests, or to pin a backend.
+        timeout: Seconds each keyring call may take.
+
+    Raises:
+        TokenStoreError: (from the methods) No usable backend (keyring's fail backend, a
+            locked collection, no D-Bus), the keyring refused the call, or did not answer in
+            time. The message says what to install, or to use
+            :class:`~backendless_auth.stores.FileTokenStore`.
+    """
+
+    def __init__(
+        self,
+        service: str = DEFAULT_SERVICE,
+        *,
+        keyring_backend: KeyringBackend | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        if not isinstance(service, str) or not service:
+            raise ValueError("service must be a non-empty string")
+        self._service = service
+        self._backend = keyring_backend
+        self._timeout = float(timeout)
+        self._worker = _Worker(f"backendless-auth keyring ({service})")
+
+    @property
+    def service(self) -> str:
+        """The keyring service name the entries are filed under."""
+        return self._service
+
+    @property
+    def timeout(self) -> float:
+        """Seconds each keyring call may take."""
+        return self._timeout
+
+    def __repr__(self) -> str:
+        backend = backend_name(self._backend) if self._backend is not None else "auto"
+        return f"KeyringTokenStore(service={self._service!r}, backend={backend!r})"
+
+    # --- the protocol ---------------------------------------------------------------------
+
+    def load(self, namespace: str) -> StoredSession | None:
+        """Return the session saved under ``namespace``, or ``None``.
+
+        Raises:
+            TokenStoreError: The keyring is unusable, refused, or did not answer in time.
+        """
+
+        def call() -> str | None:
+            value: str | None = self._resolve().get_password(self._service, namespace)
+            return value
+
+        text = self._run(call, what="load")
+        if text is None:
+            return None
+        try:
+            return StoredSession.from_json(text)
+        except ValueError as exc:
+            logger.warning(
+                "the keyring entry %r / %r does not hold a session (%s); it counts as no "
+                "session and the next save replaces it",
+                self._service,
+                namespace,
+                exc,
+            )
+            return None
+
+    def save(self, namespace: str, session: StoredSession) -> None:
+        """Replace the session saved under ``namespace``.
+
+        Raises:
+            TokenStoreError: The keyring is unusable, refused, or did not answer in time.
+        """
+        text = session.to_json()
+
+        def call() -> None:
+            self._resolve().set_password(self._service, namespace, text)
+
+        self._run(call, what="save", secret=text)
+
+    def clear(self, namespace: str) -> None:
+        """Delete ``namespace``'s entry; no error when there is none.
+
+        Raises:
+            TokenStoreError: The keyring is unusable, refused, or did not answer in time.
+        """
+
+        def call() -> None:
+            from keyring.errors import PasswordDeleteError
+
+            backend = self._resolve()
+            try:
+                backend.delete_password(self._service, namespace)
+            except PasswordDeleteError:
+                # Raised when there is no such entry; a real failure shows on the next read.
+                if backend.get_password(self._service, namespace) is not None:
+                    raise
+
+        self._run(call, what="clear")
+
+    def check(self) -> str:
+        """Prove the keyring works: save, read back and delete a throwaway entry.
+
+        Returns:
+            The backend's name, e.g. ``keyring.backends.SecretService.Keyring``.
+
+        Raises:
+            TokenStoreError: The keyring is unusable, refused, gave back something else, or
+                did not answer in time.
+        """
+        probe_user = f"probe-{secrets.token_hex(8)}"
+        probe_value = secrets.token_hex(16)
+
+        def call() -> str:
+            backend = self._resolve()
+            backend.set_password(self._service, probe_user, probe_value)
+            try:
+                back = backend.get_password(self._service, probe_user)
+            finally:
+                backend.delete_password(self._service, probe_user)
+            if back != probe_value:
+                raise TokenStoreError(
+                    f"the keyring backend {backend_name(backend)} did not give back what was "
+                    f"saved; {_ADVICE}"
+                )
+            return backend_name(backend)
+
+        return self._run(call, what="probe", secret=probe_value)
+
+    # --- the machinery --------------------------------------------------------------------
+
+    def _resolve(self) -> KeyringBackend:
+        """The backend, picked by ``keyring`` on first use; runs on the worker thread."""
+        backend = self._backend
+        if backend is None:
+            import keyring
+
+            backend = keyring.get_keyring()
+            self._backend = backend
+        reason = unusable_reason(backend)
+        if reason is not None:
+            raise TokenStoreError(f"no usable keyring: {reason}; {_ADVICE}")
+        return backend
+
+    def _run(self, call: Callable[[], _T], *, what: str, secret: str | None = None) -> _T:
+        try:
+            return self._worker.run(call, timeout=self._timeout, what=what)
+        except TokenStoreError:
+            raise
+        except Exception as exc:
+            # Backends raise keyring.errors.*, secretstorage and jeepney errors, OSError,
+            # RuntimeError: all mean the same here, the keyring could not do it.
+            locked = type(exc).__name__ == "KeyringLocked" or "lock" in str(exc).lower()
+            hint = "unlock it, or use FileTokenStore()" if locked else _ADVICE
+            raise TokenStoreError(
+                f"the keyring could not {what} the session ({_describe(exc, secret)}); {hint}"
+            ) from exc
