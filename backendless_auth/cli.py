@@ -29,7 +29,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 if TYPE_CHECKING:
@@ -58,6 +58,7 @@ EXIT_STATUSES: Mapping[int, str] = {
 ENV_ACCESS_TOKEN = "BACKENDLESS_ACCESS_TOKEN"
 ENV_ACCESS_TOKEN_SECRET = "BACKENDLESS_ACCESS_TOKEN_SECRET"
 ENV_STORE = "BACKENDLESS_TOKEN_STORE"
+ENV_STORE_PATH = "BACKENDLESS_TOKEN_STORE_PATH"
 
 STORE_CHOICES = ("auto", "file", "keyring", "memory")
 
@@ -101,7 +102,7 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
-def _common_options(*, top: bool) -> argparse.ArgumentParser:
+def _common_options(*, top: bool) -> _Parser:
     # The options are accepted before and after the command. Sub-command copies default to
     # SUPPRESS so that they never overwrite a value given before the command.
     def default(value: Any) -> Any:
@@ -134,6 +135,12 @@ def _common_options(*, top: bool) -> argparse.ArgumentParser:
         choices=STORE_CHOICES,
         default=default(None),
         help=f"where sessions are kept (default: ${ENV_STORE} or auto; memory lasts one command)",
+    )
+    out.add_argument(
+        "--store-path",
+        metavar="DIR",
+        default=default(None),
+        help=f"the file store's folder (default: ${ENV_STORE_PATH} or the user data folder)",
     )
     out.add_argument(
         "--json", action="store_true", default=default(False), help="machine-readable output"
@@ -309,23 +316,16 @@ def _note(args: argparse.Namespace, line: str) -> None:
 # --- the app -----------------------------------------------------------------------------------
 
 
-def _make_store(kind: str) -> TokenStore:
+def _make_store(kind: str, path: str | None) -> TokenStore:
     from . import stores
 
     if kind == "memory":
         return stores.MemoryTokenStore()
-    factories: dict[str, tuple[str, ...]] = {
-        "auto": ("default_token_store", "AutoTokenStore"),
-        "file": ("FileTokenStore",),
-        "keyring": ("KeyringTokenStore",),
-    }
-    for name in factories[kind]:
-        factory: Callable[[], TokenStore] | None = getattr(stores, name, None)
-        if factory is not None:
-            return factory()
-    from .exceptions import ConfigurationError
-
-    raise ConfigurationError(f"the {kind!r} token store is not available in this version")
+    if kind == "file":
+        return stores.FileTokenStore(path)
+    if kind == "keyring":
+        return stores.KeyringTokenStore()
+    return stores.default_token_store(path=path)
 
 
 def _make_app(args: argparse.Namespace) -> Backendless:
@@ -356,10 +356,11 @@ def _make_app(args: argparse.Namespace) -> Backendless:
     elif given.keys() & {"app_id", "api_key", "server_url"}:
         settings.pop("domain", None)
     settings.update(given)
-    extra: dict[str, Any] = {}
+    options: dict[str, Any] = dict(settings)
     if args.timeout is not None:
-        extra["timeout"] = args.timeout
-    return Backendless(**settings, token_store=_make_store(kind), **extra)
+        options["timeout"] = args.timeout
+    path = args.store_path or os.environ.get(ENV_STORE_PATH) or None
+    return Backendless(token_store=_make_store(kind, path), **options)
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -413,7 +414,8 @@ def _cmd_login(args: argparse.Namespace, app: Backendless) -> int:
         raise _Failure("--scope goes with --browser (an access token has its scope)", EXIT_USAGE)
     if args.access_token is None and ENV_ACCESS_TOKEN not in os.environ:
         raise _Failure(
-            f"login needs --browser, --access-token TOKEN (or '-' for stdin) or ${ENV_ACCESS_TOKEN}",
+            "login needs --browser, --access-token TOKEN (or '-' for stdin) "
+            f"or ${ENV_ACCESS_TOKEN}",
             EXIT_USAGE,
         )
     stdin_lines: list[str] = []
@@ -425,8 +427,7 @@ def _cmd_login(args: argparse.Namespace, app: Backendless) -> int:
         )
     if secret is None and args.provider.lower() == "twitter":
         raise _Failure(
-            "twitter is OAuth1: give --access-token-secret too "
-            f"(or ${ENV_ACCESS_TOKEN_SECRET})",
+            f"twitter is OAuth1: give --access-token-secret too (or ${ENV_ACCESS_TOKEN_SECRET})",
             EXIT_USAGE,
         )
     if secret is None:
@@ -646,6 +647,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit status (see :data:`EXIT_STATUSES`).
     """
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (``| head``): say nothing more, and keep Python from
+        # complaining about the flush at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_REJECTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = _build_parser()
     _Parser.json_errors = "--json" in arguments

@@ -1,0 +1,320 @@
+"""``backendless-auth demo``: every login flow, step by step, against an in-process emulator.
+
+It needs the ``emulator`` extra (``pip install 'backendless-auth[emulator]'``), no network and no
+configuration, and takes a few seconds. Tokens are shown masked: their first four characters
+and an ellipsis.
+
+The module also holds the scripted browser used by the demo, the examples and the tests:
+:func:`sign_in_with_requests` walks the emulator's sign-in page with plain ``requests``, and
+:func:`scripted_opener` wraps it as an ``opener=`` for the browser login.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from html import unescape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from . import Backendless, BackendlessUser
+    from .stores import TokenStore
+
+__all__ = ["main", "mask", "scripted_opener", "sign_in_with_requests"]
+
+_ACCOUNT_BUTTON = re.compile(r"<button[^>]*\bname=['\"]account['\"][^>]*>", re.IGNORECASE)
+_VALUE = re.compile(r"\bvalue=['\"]([^'\"]*)['\"]", re.IGNORECASE)
+_EMAIL = re.compile(r"\bdata-email=['\"]([^'\"]*)['\"]", re.IGNORECASE)
+
+
+def mask(secret: str | None) -> str:
+    """Show a secret as its first four characters and an ellipsis (``"(none)"`` for none)."""
+    if not secret:
+        return "(none)"
+    return secret[:4] + "…"
+
+
+def sign_in_with_requests(url: str, *, email: str | None = None, timeout: float = 10.0) -> str:
+    """Play the person at the emulator's sign-in page, with plain HTTP.
+
+    GETs the provider's authorization URL, submits the account choice form (the account with
+    ``email``, or the first one), and follows the redirects through the Backendless callback to
+    wherever it sends the browser (the loopback page of a browser login).
+
+    Args:
+        url: The authorization URL from the emulator.
+        email: The account to choose; the first one on the page by default.
+        timeout: Seconds for each request.
+
+    Returns:
+        The last URL reached.
+
+    Raises:
+        LookupError: The page offers no such account.
+        requests.RequestException: A request failed.
+    """
+    import requests
+
+    with requests.Session() as http:
+        page = http.get(url, timeout=timeout)
+        page.raise_for_status()
+        accounts = []
+        for button in _ACCOUNT_BUTTON.findall(page.text):
+            value = _VALUE.search(button)
+            found = _EMAIL.search(button)
+            if value:
+                accounts.append(
+                    (unescape(value.group(1)), unescape(found.group(1) if found else ""))
+                )
+        chosen = [acct for acct, mail in accounts if email is None or mail == email]
+        if not chosen:
+            raise LookupError(f"the sign-in page offers no account {email or ''}".strip())
+        # The form posts back to the page's own URL, query string included.
+        answer = http.post(
+            page.url, data={"action": "choose", "account": chosen[0]}, timeout=timeout
+        )
+        return answer.url
+
+
+def scripted_opener(*, email: str | None = None) -> Callable[[str], bool]:
+    """An ``opener=`` for the browser login that signs in with :func:`sign_in_with_requests`.
+
+    The walk runs in a background thread, as a real browser would: the login is waiting for the
+    redirect while it happens.
+
+    Args:
+        email: The account to choose; the first one by default.
+
+    Returns:
+        A callable taking the authorization URL and returning ``True`` (it was "opened").
+    """
+
+    def opener(url: str) -> bool:
+        threading.Thread(
+            target=_walk_quietly, args=(url, email), name="scripted-browser", daemon=True
+        ).start()
+        return True
+
+    return opener
+
+
+def _walk_quietly(url: str, email: str | None) -> None:
+    try:
+        sign_in_with_requests(url, email=email)
+    except Exception as exc:  # the login times out and says so; this only explains why
+        sys.stderr.write(f"scripted browser: {type(exc).__name__}: {exc}\n")
+
+
+# --- the demo ----------------------------------------------------------------------------------
+
+
+class _Show:
+    """Prints the steps: readable lines, or one JSON object per step with ``--json``."""
+
+    def __init__(self, *, as_json: bool) -> None:
+        self.as_json = as_json
+        self.number = 0
+        self.current: dict[str, Any] = {}
+
+    def step(self, title: str, call: str) -> None:
+        self.flush()
+        self.number += 1
+        self.current = {"step": self.number, "title": title, "call": call, "facts": {}}
+        if not self.as_json:
+            print(f"\n{self.number}. {title}")
+            print(f"   {call}")
+
+    def fact(self, label: str, value: object) -> None:
+        self.current.setdefault("facts", {})[label] = value
+        if not self.as_json:
+            print(f"   {label:<13} {value}")
+
+    def user(self, user: BackendlessUser) -> None:
+        self.fact("objectId", user.object_id)
+        if user.email:
+            self.fact("email", user.email)
+        self.fact("userStatus", user.user_status)
+        if user.social_account:
+            self.fact("socialAccount", user.social_account)
+        self.fact("user-token", mask(user.user_token))
+
+    def line(self, text: str) -> None:
+        if not self.as_json:
+            print(text)
+
+    def flush(self) -> None:
+        if self.as_json and self.current:
+            print(json.dumps(self.current, sort_keys=True, default=str))
+        self.current = {}
+
+
+def _check(condition: bool, what: str) -> None:
+    if not condition:
+        raise AssertionError(f"expected {what}")
+
+
+@contextmanager
+def _demo_store() -> Iterator[tuple[TokenStore, str]]:
+    """A file store in a temporary folder, so that the demo never touches your sessions."""
+    from . import stores
+
+    with tempfile.TemporaryDirectory(prefix="backendless-auth-demo-") as folder:
+        file_store = getattr(stores, "FileTokenStore", None)
+        if file_store is not None:
+            yield file_store(Path(folder)), "a file store in a temporary folder"
+        else:
+            yield stores.MemoryTokenStore(), "a memory store shared by two app objects"
+
+
+def _run(show: _Show) -> None:
+    from . import MemoryTokenStore, StoredSession
+    from .emulator import Emulator
+
+    started = time.perf_counter()
+    with Emulator() as emu, _demo_store() as (store, store_label):
+        show.line("backendless-auth demo: every login flow against an in-process emulator")
+        show.step("Start the emulator", "Emulator().start()")
+        show.fact("URL", emu.url)
+        show.fact("app id", mask(emu.app_id))
+        show.fact("token store", store_label)
+        app = emu.app(token_store=store)
+
+        show.step("Guest login", "app.users.login_as_guest()")
+        guest = app.users.login_as_guest()
+        show.user(guest)
+        _check(guest.is_guest, "a guest user")
+
+        google = emu.accounts("google")[0]
+        show.step(
+            "OAuth2 login with a Google access token, upgrading the guest",
+            'app.users.login_with_oauth2("google", access_token, guest_user=guest)',
+        )
+        access_token = emu.provider_token("google", google)
+        show.fact("access token", mask(access_token))
+        user = app.users.login_with_oauth2(
+            "google",
+            access_token,
+            guest_user=guest,
+            fields_mapping={"email": "email", "name": "name"},
+        )
+        show.user(user)
+        _check(user.object_id == guest.object_id, "the guest's objectId to be kept")
+        _check(not user.is_guest, "a real user after the upgrade")
+        show.fact("same user", "yes: the guest became this user")
+
+        twitter = emu.accounts("twitter")[1]
+        show.step(
+            "OAuth1 login with a Twitter token and secret",
+            'app.users.login_with_oauth1("twitter", token, token_secret)',
+        )
+        token, secret = emu.provider_token("twitter", twitter)
+        show.fact("access token", mask(token))
+        show.fact("token secret", mask(secret))
+        user = app.users.login_with_oauth1("twitter", token, secret)
+        show.user(user)
+        show.fact("new user", "yes: another person, another objectId")
+
+        if hasattr(app.users, "login_with_browser"):
+            _browser_step(show, app)
+
+        show.step(
+            "Stay logged in",
+            'app.users.login_with_oauth2("github", access_token, stay_logged_in=True)',
+        )
+        github_token = emu.provider_token("github", emu.accounts("github")[0])
+        kept = app.users.login_with_oauth2("github", github_token, stay_logged_in=True)
+        show.user(kept)
+        show.fact("stored", "yes: the token store now holds the session")
+        app.close()
+
+        show.step(
+            "Restore the session in a fresh app object (a new run of your program)",
+            "emu.app(token_store=store).users.get_current_user()",
+        )
+        again = emu.app(token_store=store)
+        restored = again.users.get_current_user()
+        _check(restored is not None, "a restored session")
+        assert restored is not None
+        show.user(restored)
+        _check(restored.object_id == kept.object_id, "the same user after a restart")
+        valid = again.users.is_valid_login()
+        show.fact("valid", valid)
+        _check(valid, "the restored session to be valid")
+
+        show.step("Log out", "app.users.logout()")
+        old_token = again.users.user_token
+        again.users.logout()
+        show.fact("logged in", again.users.user_token is not None)
+        third = emu.app(token_store=store)
+        show.fact("stored", "no" if third.users.user_token is None else "yes")
+        _check(third.users.user_token is None, "the store to be empty after logout")
+        _check(old_token is not None, "a token before logout")
+        assert old_token is not None
+        # A program that still had the old token would find it refused by the server.
+        leftover = MemoryTokenStore()
+        checker = emu.app(token_store=leftover)
+        leftover.save(
+            checker.namespace, StoredSession(user_token=old_token, user_id=kept.object_id)
+        )
+        still_valid = checker.users.is_valid_login()
+        show.fact("old token", f"{mask(old_token)} {'accepted' if still_valid else 'refused'}")
+        _check(not still_valid, "the old token to be refused after logout")
+        again.close()
+        third.close()
+        checker.close()
+        show.flush()
+    show.line(f"\nAll steps done in {time.perf_counter() - started:.2f} s.")
+
+
+def _browser_step(show: _Show, app: Backendless) -> None:
+    show.step(
+        "Browser login, the person played by a script",
+        'app.users.login_with_browser("facebook", opener=scripted_opener())',
+    )
+    show.line("   the script GETs the sign-in page, submits the account choice and follows")
+    show.line("   the redirects to the loopback page the login waits on")
+    login: Any = app.users.login_with_browser  # type: ignore[attr-defined]
+    user = login("facebook", opener=scripted_opener(), timeout=30)
+    show.user(user)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo.
+
+    Args:
+        argv: ``["--json"]`` for one JSON object per step; nothing else is accepted.
+
+    Returns:
+        0 when every step did what it should, 1 otherwise.
+    """
+    parser = argparse.ArgumentParser(
+        prog="backendless-auth demo",
+        description="Walk every login flow against an in-process emulator (takes seconds).",
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object per step")
+    args = parser.parse_args(argv)
+    show = _Show(as_json=args.json)
+    try:
+        _run(show)
+    except ImportError as exc:
+        sys.stderr.write(
+            f"demo: the emulator is not installed ({exc}); "
+            "install it with: python -m pip install 'backendless-auth[emulator]'\n"
+        )
+        return 2
+    except Exception as exc:
+        from ._redact import REDACTOR
+
+        show.flush()
+        message = REDACTOR.redact(f"{type(exc).__name__}: {exc}")
+        sys.stderr.write(f"demo: step {show.number} failed: {message}\n")
+        return 1
+    return 0
