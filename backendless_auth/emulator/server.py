@@ -31,6 +31,8 @@ class _Handler(WSGIRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conns = getattr(self.server, "open_connections", None)
         if conns is not None:
             with self.server.conn_lock:  # type: ignore[attr-defined]
@@ -110,24 +112,23 @@ class _Handler(WSGIRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         if environ.get(RESET_KEY):
-            self.end_headers()
-            self.wfile.write(body[: max(1, len(body) // 4)])
-            self.wfile.flush()
+            self._write_all(body[: max(1, len(body) // 4)])
             self._reset()
             return
-        self.end_headers()
-        if environ["REQUEST_METHOD"] != "HEAD":
-            self.wfile.write(body)
-        self.wfile.flush()
+        self._write_all(b"" if environ["REQUEST_METHOD"] == "HEAD" else body)
+
+    def _write_all(self, body: bytes) -> None:
+        # Headers and body in one send: two small writes meet Nagle + delayed ACK (40 ms).
+        self._headers_buffer.append(b"\r\n")  # type: ignore[attr-defined]
+        self._headers_buffer.append(body)  # type: ignore[attr-defined]
+        self.flush_headers()
 
     def _send_raw(self, code: int, body: bytes) -> None:
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(body)
-        self.wfile.flush()
+        self._write_all(body)
 
     def _reset(self) -> None:
         """Abort the connection with a TCP RST (SO_LINGER 0), as a crashed proxy would."""
