@@ -20,7 +20,8 @@ ENV_SERVER_URL = "BACKENDLESS_SERVER_URL"
 
 # App ids and REST API keys are GUID-like; anything that could break out of a path segment is
 # refused rather than quoted, since a typo there is far likelier than a real key holding "/".
-_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
+# fullmatch, not "^...$": "$" also matches before a final newline.
+_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @attrs.frozen
@@ -101,7 +102,7 @@ def _check_url(url: object, argument: str, *, allow_insecure_http: bool) -> str:
 def _check_key(value: object, argument: str) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigurationError(f"{argument} must be a non-empty string", argument=argument)
-    if not _KEY_PATTERN.match(value):
+    if not _KEY_PATTERN.fullmatch(value):
         raise ConfigurationError(
             f"{argument} may hold only letters, digits, '-' and '_'", argument=argument
         )

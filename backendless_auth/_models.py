@@ -47,6 +47,13 @@ def _optional_str(data: Mapping[str, Any], column: str) -> str | None:
     )
 
 
+def _same_moment(value: Any, column: str) -> _dt.datetime | None:
+    try:
+        return _epoch_ms(value, column)
+    except InvalidArgumentError:
+        return None
+
+
 def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(value))
 
@@ -75,6 +82,30 @@ class BackendlessUser:
         hash=False,
         converter=_frozen_mapping,
     )
+
+    def __attrs_post_init__(self) -> None:
+        # The typed attributes are columns too. Without this, a user built by hand or changed
+        # with attrs.evolve() would hide them from properties and to_wire(): a guest passed as
+        # guest_user= would be sent without its userStatus. The token never goes in.
+        columns = {key: value for key, value in self.properties.items() if key != _wire.USER_TOKEN}
+        columns.setdefault(_wire.CLASS, _wire.USERS_CLASS)
+        columns[_wire.OBJECT_ID] = self.object_id
+        for column, text in (
+            (_wire.EMAIL, self.email),
+            (_wire.NAME, self.name),
+            (_wire.USER_STATUS, self.user_status),
+            (_wire.SOCIAL_ACCOUNT, self.social_account),
+        ):
+            if text is not None:
+                columns[column] = text
+        for column, moment in (
+            (_wire.CREATED, self.created),
+            (_wire.UPDATED, self.updated),
+            (_wire.LAST_LOGIN, self.last_login),
+        ):
+            if moment is not None and _same_moment(columns.get(column), column) != moment:
+                columns[column] = round(moment.timestamp() * 1000)
+        object.__setattr__(self, "properties", MappingProxyType(columns))
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> BackendlessUser:
