@@ -7,7 +7,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -529,6 +529,125 @@ class UserService:
         return user
 
     def _adopt_session(
+    def login_with_browser(
+        self,
+        provider_code: str,
+        *,
+        fields_mapping: Mapping[str, str] | None = None,
+        scope: str | Sequence[str] | None = None,
+        callback_url_domain: str | None = None,
+        stay_logged_in: bool = False,
+        open_browser: bool = True,
+        opener: Callable[[str], object] | None = None,
+        timeout: float = 300,
+    ) -> BackendlessUser:
+        """Log in through the provider's sign-in page in a browser, without the provider's SDK.
+
+        A one-shot receiver listens on ``127.0.0.1`` (a free port, an unguessable path, a
+        ``state``); Backendless's authorization URL is asked for with the receiver as
+        ``redirectAfterLoginUrl`` and opened; after the sign-in Backendless redirects the
+        browser there with ``userId`` and ``userToken``; the user is loaded with that token
+        and becomes the current user. The browser tab then shows the outcome. See
+        ``docs/login-flows.md``.
+
+        Args:
+            provider_code: The provider's code in the Backendless console, e.g. ``"google"``.
+            fields_mapping: Provider field to Users column.
+            scope: The permissions: a string sent as given, or a sequence joined with spaces.
+            callback_url_domain: A custom domain for the provider's callback.
+            stay_logged_in: Keep the session in the token store for the next run.
+            open_browser: Open the system browser. When False, or where no browser can open
+                (no display, an SSH session), the URL is printed (and shown as a link in
+                Jupyter) and the call keeps waiting.
+            opener: Called with the URL instead of the system browser (an embedded browser,
+                a test driver).
+            timeout: Seconds to wait for the person to finish.
+
+        Returns:
+            The logged-in user, carrying its ``user_token``.
+
+        Raises:
+            InvalidArgumentError: An argument is refused; no socket was opened, nothing sent.
+            LoginCancelledError: The person denied the login at the provider.
+            LoginFlowError: Backendless reported another failure (``code`` holds its code).
+            LoginTimeoutError: Nobody finished within ``timeout``.
+            KeyboardInterrupt: Ctrl+C while waiting; the port is released first.
+            ApiError: Backendless refused the authorization URL or the user load.
+            TransportError: A request did not complete.
+            TokenStoreError: Logged in, but the session could not be stored.
+        """
+        provider = _provider_code(provider_code)
+        mapping = _fields_mapping(fields_mapping)
+        permissions = _scope(scope, " ")
+        domain = _optional_str(callback_url_domain, "callback_url_domain")
+        stay = _bool(stay_logged_in, "stay_logged_in")
+        from . import browser
+
+        wait = browser.check_flow_options(open_browser=open_browser, opener=opener, timeout=timeout)
+
+        def authorization_url(receiver: browser.LoopbackReceiver) -> str:
+            return self.get_authorization_url(
+                provider,
+                fields_mapping=mapping,
+                scope=permissions,
+                redirect_after_login_url=receiver.redirect_url,
+                callback_url_domain=domain,
+            )
+
+        def complete(callback: browser.Callback) -> BackendlessUser:
+            token, user_id = browser.read_backendless_redirect(callback.params)
+            return self._adopt_session(token, user_id, stay_logged_in=stay)
+
+        return browser.run_in_browser(
+            authorization_url,
+            complete,
+            label=provider,
+            open_browser=open_browser,
+            opener=opener,
+            timeout=wait,
+            success_message=_signed_in_as,
+        )
+
+    def complete_browser_login(
+        self, redirected_url: str, *, stay_logged_in: bool = False
+    ) -> BackendlessUser:
+        """Finish a browser login from the address the browser ended on.
+
+        For when the browser cannot reach this machine's loopback (a remote notebook kernel):
+        get the authorization URL (:meth:`login_with_browser` prints it), sign in, and pass
+        the address of the page that did not load, ``...?userId=...&userToken=...``. The
+        person copied it from their own browser, so no ``state`` is checked.
+
+        Args:
+            redirected_url: The whole ``http(s)://`` address, with its query.
+            stay_logged_in: Keep the session in the token store for the next run.
+
+        Returns:
+            The logged-in user, carrying its ``user_token``.
+
+        Raises:
+            InvalidArgumentError: Not a redirect URL carrying a session or an error; nothing
+                was sent.
+            LoginCancelledError: The URL reports that the person denied the login.
+            LoginFlowError: The URL reports another failure (``code`` holds its code).
+            ApiError: The user could not be loaded with the token (e.g. it expired).
+            TransportError: The request did not complete.
+            TokenStoreError: Logged in, but the session could not be stored.
+        """
+        from . import browser
+
+        params = browser.params_from_url(redirected_url, argument="redirected_url")
+        stay = _bool(stay_logged_in, "stay_logged_in")
+        has_session = ("userToken" in params or "user-token" in params) and "userId" in params
+        if not has_session and "error" not in params and "code" not in params:
+            raise InvalidArgumentError(
+                "redirected_url carries neither userId and userToken nor an error: copy the "
+                "address of the page the browser ended on after the sign-in",
+                argument="redirected_url",
+            )
+        token, user_id = browser.read_backendless_redirect(params)
+        return self._adopt_session(token, user_id, stay_logged_in=stay)
+
         self, user_token: str, user_id: str, *, stay_logged_in: bool
     ) -> BackendlessUser:
         """Make a session obtained elsewhere (a browser login) the current one.
@@ -547,6 +666,12 @@ class UserService:
 
 
 # --- answers ---------------------------------------------------------------------------------
+def _signed_in_as(user: BackendlessUser) -> str:
+    """The sentence the browser shows after a browser login."""
+    who = user.name or user.email
+    return f"You are signed in as {who}." if who else "You are signed in."
+
+
 
 
 def _json_from(answer: HttpResponse) -> Any:
