@@ -165,7 +165,7 @@ class Emulator:
             self._server = serve(self._app, self.host, self.port, verbose=self.verbose)
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.1},
+                kwargs={"poll_interval": 0.05},
                 name="backendless-emulator",
                 daemon=True,
             )

@@ -446,7 +446,6 @@ class _OAuth1Validator(oauth1.RequestValidator):  # type: ignore[misc]
         if rt is None:
             return
         rt["verifier"] = verifier["oauth_verifier"]
-        rt["user"] = request.user
         self.reg.db.put_temp("request_tokens", token, rt, CODE_TTL)
 
     def save_access_token(self, token: dict[str, Any], request: Any) -> None:
@@ -666,8 +665,12 @@ class ProviderHub:
             return _redirect(add_params_to_uri(callback, [("denied", token)]))
         if isinstance(account_id, Response):
             return account_id
+        # The account goes on the request token first: oauthlib would copy credentials into
+        # the callback's query string.
+        rt["user"] = account_id
+        self.db.put_temp("request_tokens", token, rt, CODE_TTL)
         headers, body, status = self.auth_endpoint.create_authorization_response(
-            uri, "GET", None, {}, realms, {"user": account_id}
+            uri, "GET", None, {}, realms, None
         )
         if status == 200 and body:  # oob: show the verifier (PIN) like Twitter does
             return _html(pages.error_page(f"Verifier: {body}"), 200)
