@@ -108,7 +108,7 @@ def test_browser_flow_choose_account(client: Client, provider: str) -> None:
         client, provider, redirectAfterLoginUrl=AFTER, fieldsMapping={"email": "contact"}
     )
     http = requests.Session()
-    html, accounts = sign_in_page(http, url)
+    _html, accounts = sign_in_page(http, url)
     assert accounts == [a.id for a in emu.accounts(provider)]
     chosen = emu.accounts(provider)[1]
     to_callback = http.post(
