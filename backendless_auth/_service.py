@@ -20,6 +20,7 @@ from ._redact import REDACTOR
 from ._transport import HttpResponse, Transport
 from .exceptions import (
     ApiError,
+    ConfigurationError,
     InvalidArgumentError,
     SessionExpiredError,
     TokenStoreError,
@@ -114,7 +115,12 @@ def _scope(value: object, separator: object) -> str | None:
         raise InvalidArgumentError("scope_separator must be a string", argument="scope_separator")
     if isinstance(value, str):
         return value
-    if isinstance(value, Sequence) and all(isinstance(item, str) and item for item in value):
+    # bytes is a Sequence too: b"" would otherwise pass as "no scope".
+    if (
+        isinstance(value, Sequence)
+        and not isinstance(value, (bytes, bytearray))
+        and all(isinstance(item, str) and item for item in value)
+    ):
         return separator.join(value) if value else None
     raise InvalidArgumentError(
         "scope must be a string, or a sequence of non-empty strings", argument="scope"
@@ -138,6 +144,11 @@ class UserService:
     """
 
     def __init__(self, config: AppConfig, transport: Transport, token_store: TokenStore) -> None:
+        # Checked here, not at the first call: a wrong object would surface as AttributeError.
+        if not callable(getattr(transport, "send", None)):
+            raise ConfigurationError(
+                "transport must have a send() method (see Transport)", argument="transport"
+            )
         self._config = config
         self._transport = transport
         self._store = token_store

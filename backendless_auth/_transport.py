@@ -18,7 +18,7 @@ import requests.adapters
 import urllib3.exceptions
 
 from ._config import Timeout
-from .exceptions import NetworkError, RequestTimeout
+from .exceptions import ConfigurationError, NetworkError, RequestTimeout
 
 logger = logging.getLogger("backendless_auth")
 
@@ -93,6 +93,12 @@ class RequestsTransport:
     """
 
     def __init__(self, timeout: Timeout, session: requests.Session | None = None) -> None:
+        if session is not None and not callable(getattr(session, "request", None)):
+            # Caught here: a wrong object would otherwise surface as AttributeError per call.
+            raise ConfigurationError(
+                "session must be a requests.Session, not " + type(session).__name__,
+                argument="session",
+            )
         self._timeout = timeout.as_tuple()
         self._owns_session = session is None
         if session is None:
