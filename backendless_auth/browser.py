@@ -610,12 +610,10 @@ def run_in_browser(
         callback = receiver.wait(timeout)
         try:
             result = complete(callback)
+            message = success_message(result) if success_message else "You are signed in."
         except BaseException as exc:
-            message = str(exc) if isinstance(exc, Exception) else "The sign-in was stopped."
-            receiver.finish(ok=False, message=message or type(exc).__name__)
+            reason = str(exc) if isinstance(exc, Exception) else "The sign-in was stopped."
+            receiver.finish(ok=False, message=reason or type(exc).__name__)
             raise
-        receiver.finish(
-            ok=True,
-            message=success_message(result) if success_message else "You are signed in.",
-        )
+        receiver.finish(ok=True, message=message)
         return result
