@@ -459,30 +459,44 @@ def _browser_login(
 ) -> int:
     if args.access_token is not None or args.access_token_secret is not None:
         raise _Failure("--browser does not take an access token", EXIT_USAGE)
-    login = getattr(app.users, "login_with_browser", None)
-    if login is None:
-        raise _Failure("the browser login is not available in this version", EXIT_USAGE)
+    if guest is not None:
+        raise _Failure(
+            "--upgrade-guest goes with --access-token: the browser login cannot carry a guest",
+            EXIT_USAGE,
+        )
 
-    def show(url: str) -> bool:
-        # Printed on stderr: people (and scripts reading stderr) open it themselves.
-        sys.stderr.write(f"Open this URL in a browser to sign in:\n{url}\n")
+    def present(url: str) -> bool:
+        # Everything for the person goes to stderr, so that stdout holds only the result.
+        from .browser import _can_open_browser
+
+        opened = False
+        if not args.no_open and _can_open_browser():
+            import webbrowser
+
+            try:
+                opened = webbrowser.open(url, new=2)
+            except webbrowser.Error:
+                opened = False
+        if opened:
+            sys.stderr.write(f"Opened the {args.provider} sign-in page in your browser.\n")
+        else:
+            sys.stderr.write(f"Open this URL in a browser to sign in with {args.provider}:\n")
+            sys.stderr.write(f"{url}\n")
+        sys.stderr.write("Waiting for the sign-in to finish (Ctrl+C to stop)...\n")
         sys.stderr.flush()
         return True
 
-    options: dict[str, Any] = {
-        "fields_mapping": mapping,
-        "scope": args.scope,
-        "stay_logged_in": args.stay,
-    }
-    if guest is not None:
-        options["guest_user"] = guest
-    if args.no_open:
-        options["opener"] = show
-    else:
-        _note(args, "Opening the sign-in page in your browser…")
+    options: dict[str, Any] = {}
     if args.wait is not None:
         options["timeout"] = args.wait
-    user = login(args.provider, **options)
+    user = app.users.login_with_browser(
+        args.provider,
+        fields_mapping=mapping,
+        scope=args.scope,
+        stay_logged_in=args.stay,
+        opener=present,
+        **options,
+    )
     _emit_user(args, user, stored=args.stay)
     return EXIT_OK
 

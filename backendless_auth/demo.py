@@ -222,8 +222,7 @@ def _run(show: _Show) -> None:
         show.user(user)
         show.fact("new user", "yes: another person, another objectId")
 
-        if hasattr(app.users, "login_with_browser"):
-            _browser_step(show, app)
+        _browser_step(show, app)
 
         show.step(
             "Stay logged in",
@@ -281,8 +280,7 @@ def _browser_step(show: _Show, app: Backendless) -> None:
     )
     show.line("   the script GETs the sign-in page, submits the account choice and follows")
     show.line("   the redirects to the loopback page the login waits on")
-    login: Any = app.users.login_with_browser  # type: ignore[attr-defined]
-    user = login("facebook", opener=scripted_opener(), timeout=30)
+    user = app.users.login_with_browser("facebook", opener=scripted_opener(), timeout=30)
     show.user(user)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -19,6 +20,7 @@ import pytest
 import requests
 
 import backendless_auth
+from backendless_auth.demo import sign_in_with_requests
 from backendless_auth.emulator import Emulator
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -315,3 +317,132 @@ def test_version(run: Run) -> None:
     result = run("--version")
     assert result.returncode == 0
     assert result.stdout.strip() == backendless_auth.__version__
+
+
+def _read_url(stream: Any) -> str:
+    for line in stream:
+        if line.startswith("http://"):
+            return str(line.strip())
+    raise AssertionError("the command never printed the sign-in URL")
+
+
+def test_login_with_the_browser_flow_and_no_open(env: dict[str, str], run: Run) -> None:
+    process = subprocess.Popen(
+        [*MODULE, "login", "github", "--browser", "--no-open", "--stay", "--json", "--wait", "30"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        url = _read_url(process.stderr)
+        final = sign_in_with_requests(url, email="bob@example.com")
+        assert final.startswith("http://127.0.0.1:")
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, stderr
+    document = json.loads(stdout)
+    assert document["user"]["email"] == "bob@example.com"
+    assert document["stored"] is True
+    assert _json(run("whoami", "--json"))["user"]["email"] == "bob@example.com"
+
+
+def test_a_denied_browser_login_exits_1(env: dict[str, str]) -> None:
+    process = subprocess.Popen(
+        [*MODULE, "login", "google", "--browser", "--no-open", "--wait", "30"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        url = _read_url(process.stderr)
+        page = requests.get(url, timeout=10)
+        requests.post(page.url, data={"action": "deny"}, timeout=10)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 1
+    last = stderr.strip().splitlines()[-1]
+    # Cancelled or failed, depending on how the server reports a denial: both are "rejected".
+    assert last.startswith(
+        ("backendless-auth: error: LoginCancelledError", "backendless-auth: error: LoginFlowError")
+    )
+    assert "Traceback" not in stderr
+
+
+def test_a_browser_login_nobody_finishes_exits_1(run: Run) -> None:
+    result = run("login", "google", "--browser", "--no-open", "--wait", "0.5")
+    assert result.returncode == 1
+    assert "LoginTimeoutError" in result.stderr.splitlines()[-1]
+
+
+def test_the_emulator_command_runs_until_terminated(env: dict[str, str]) -> None:
+    process = subprocess.Popen(
+        [*MODULE, "emulator", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = None
+        for line in process.stdout:
+            if line.strip().startswith("URL:"):
+                url = line.split("URL:", 1)[1].strip()
+                break
+        assert url is not None
+        assert requests.get(f"{url}/_emulator/health", timeout=10).status_code == 200
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0
+
+
+def test_the_emulator_command_takes_its_own_help(run: Run) -> None:
+    result = run("emulator", "--help")
+    assert result.returncode == 0
+    assert "--port" in result.stdout
+
+
+def test_the_demo_walks_every_flow_and_masks_tokens(run: Run) -> None:
+    result = run("demo")
+    assert result.returncode == 0, result.stderr
+    for title in (
+        "Guest login",
+        "OAuth2 login with a Google access token, upgrading the guest",
+        "OAuth1 login with a Twitter token and secret",
+        "Browser login",
+        "Stay logged in",
+        "Restore the session",
+        "Log out",
+    ):
+        assert title in result.stdout
+    assert "yes: the guest became this user" in result.stdout
+    for line in result.stdout.splitlines():
+        if line.strip().startswith(("user-token", "access token", "token secret")):
+            assert line.rstrip().endswith("…"), line
+            assert len(line.split()[-1]) == 5, line
+
+
+def test_the_demo_as_json_lines(run: Run) -> None:
+    result = run("demo", "--json")
+    assert result.returncode == 0, result.stderr
+    steps = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [step["step"] for step in steps] == list(range(1, len(steps) + 1))
+    guest, upgraded = steps[1]["facts"], steps[2]["facts"]
+    assert guest["userStatus"] == "GUEST"
+    assert upgraded["objectId"] == guest["objectId"]
