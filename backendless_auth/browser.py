@@ -25,6 +25,7 @@ import html
 import logging
 import math
 import queue
+import re
 import secrets
 import socketserver
 import sys
@@ -72,8 +73,10 @@ _REQUEST_READ_TIMEOUT = 10.0
 # The waiting thread wakes this often, so that Ctrl+C is seen promptly on every platform.
 _POLL = 0.2
 _MAX_ECHO = 300
-# Provider and Backendless answers that mean "the person said no" rather than "it broke".
-_CANCEL_ERRORS = frozenset({"access_denied", "user_cancelled_login", "user_denied", "denied"})
+# Provider errors (OAuth2 ``error``) and Backendless messages that mean "the person said no"
+# rather than "it broke": Backendless reports a denial as code 3060 with a message, the same
+# code as other provider failures, so the message is what tells them apart.
+_CANCELLED = re.compile(r"(?i)\b(access_denied|user_cancelled_\w+|denied|cancell?ed)\b")
 
 
 # --- the callback ----------------------------------------------------------------------------
@@ -145,12 +148,13 @@ def _echo(value: str | None) -> str:
 def flow_error(error: str | None, code: str | None, *, description: str | None = None) -> Exception:
     """The exception for a redirect that reports a failure (``error`` and maybe ``code``).
 
-    A denial by the person (``access_denied`` and the like) is a :class:`LoginCancelledError`;
-    anything else a :class:`LoginFlowError`. Both carry the numeric ``code`` when there is one.
+    A denial by the person (``access_denied``, or a message saying "denied" or "cancelled", as
+    Backendless's code 3060 for a denial carries) is a :class:`LoginCancelledError`; anything
+    else a :class:`LoginFlowError`. Both carry the numeric ``code`` when there is one.
     """
     number = int(code) if code and code.strip().isdigit() else None
     reason = _echo(description) or _echo(error) or "no reason given"
-    denied = (error or "").strip().lower() in _CANCEL_ERRORS
+    denied = _CANCELLED.search(error or "") is not None
     where = f" (code {number})" if number is not None else ""
     if denied:
         return LoginCancelledError(f"the sign-in was denied: {reason}{where}", code=number)
