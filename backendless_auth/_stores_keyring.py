@@ -28,6 +28,7 @@ logger = logging.getLogger("backendless_auth.stores")
 _T = TypeVar("_T")
 
 DEFAULT_SERVICE = "backendless-auth"
+_IDLE_SECONDS = 5.0
 _ADVICE = (
     "install a keyring backend (on Linux: gnome-keyring or KWallet with D-Bus, and an unlocked "
     "login keyring), or use FileTokenStore()"
@@ -82,9 +83,13 @@ class _Worker:
                 f"the keyring is not answering: an earlier call is still blocked ({what} "
                 f"not attempted); unlock the keyring, or use FileTokenStore()"
             )
-        self._start()
         future: Future[_T] = Future()
-        self._queue.put((call, future))
+        with self._start_lock:
+            self._queue.put((call, future))
+            if self._thread is None:
+                thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+                thread.start()
+                self._thread = thread
         try:
             return future.result(timeout=timeout)
         except _FuturesTimeout as exc:
@@ -102,18 +107,18 @@ class _Worker:
         self._stuck.set()
         future.add_done_callback(lambda _: self._stuck.clear())
 
-    def _start(self) -> None:
-        if self._thread is not None:
-            return
-        with self._start_lock:
-            if self._thread is None:
-                thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
-                thread.start()
-                self._thread = thread
-
     def _loop(self) -> None:
         while True:
-            call, future = self._queue.get()
+            try:
+                call, future = self._queue.get(timeout=_IDLE_SECONDS)
+            except queue.Empty:
+                # Idle: end the thread, so that stores built and dropped leave none behind.
+                # Deciding under the lock that run() holds while queueing loses no call.
+                with self._start_lock:
+                    if self._queue.empty():
+                        self._thread = None
+                        return
+                continue
             if not future.set_running_or_notify_cancel():
                 continue
             try:
