@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import threading
 import time
@@ -75,6 +76,7 @@ ERROR_CODES = {
 }
 
 FLOW_TTL = 600.0
+_CALLBACK_PATH = re.compile(r"/users/(oauth|social)/[A-Za-z0-9_.-]+/callback$")
 RESERVED_COLUMNS = frozenset(
     {
         "objectId",
@@ -262,10 +264,9 @@ class EmulatorApp:
     def _web_redirect_ok(self, provider: str, uri: str) -> bool:
         if not self.redirect_allowed(uri):
             return False
-        path = urlsplit(uri).path
-        return path.endswith(
-            (f"/users/oauth/{provider}/callback", f"/users/social/{provider}/callback")
-        )
+        # Any Backendless-shaped callback: another emulator may front this one as a custom
+        # provider, with its own provider code in the path.
+        return _CALLBACK_PATH.search(urlsplit(uri).path) is not None
 
     # --- WSGI ------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import socket
 import struct
@@ -50,6 +51,22 @@ class _Handler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if self.verbose:
             super().log_request(code, size)
+
+    def log_error(self, format: str, *args: Any) -> None:
+        if self.verbose:
+            super().log_error(format, *args)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol-level errors (bad request line, headers) as JSON, like every other error."""
+        self.close_connection = True
+        reason = self.responses.get(code, ("Error", ""))[0]
+        body = json.dumps({"code": code, "message": message or reason}).encode()
+        head = (
+            f"HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        with contextlib.suppress(OSError):
+            self.wfile.write(head.encode("latin-1") + body)
 
     def run_wsgi(self) -> None:
         if self.headers.get("Expect", "").lower().strip() == "100-continue":
