@@ -136,8 +136,8 @@ class _Handler(WSGIRequestHandler):
 
     def _write_all(self, body: bytes) -> None:
         # Headers and body in one send: two small writes meet Nagle + delayed ACK (40 ms).
-        self._headers_buffer.append(b"\r\n")  # type: ignore[attr-defined]
-        self._headers_buffer.append(body)  # type: ignore[attr-defined]
+        self._headers_buffer.append(b"\r\n")
+        self._headers_buffer.append(body)
         self.flush_headers()
 
     def _send_raw(self, code: int, body: bytes) -> None:
