@@ -13,8 +13,6 @@ import queue
 import secrets
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as _FuturesTimeout
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._models import StoredSession
@@ -64,6 +62,47 @@ def _describe(exc: BaseException, secret: str | None) -> str:
     return f"{type(exc).__name__}: {text[:300]}"
 
 
+class _Call:
+    """One keyring call handed to the worker: pending, then running, then done or cancelled.
+
+    A few lines instead of ``concurrent.futures``, which would cost the package's import time.
+    """
+
+    __slots__ = ("_done", "_lock", "error", "function", "result", "state")
+
+    def __init__(self, function: Callable[[], Any]) -> None:
+        self.function = function
+        self.state = "pending"
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+
+    def start(self) -> bool:
+        """Mark running; ``False`` when cancelled meanwhile."""
+        with self._lock:
+            if self.state != "pending":
+                return False
+            self.state = "running"
+            return True
+
+    def cancel(self) -> bool:
+        """Cancel a call not yet started; ``False`` when it has started."""
+        with self._lock:
+            if self.state != "pending":
+                return False
+            self.state = "cancelled"
+            return True
+
+    def finish(self) -> None:
+        with self._lock:
+            self.state = "done"
+        self._done.set()
+
+    def wait(self, timeout: float) -> bool:
+        return self._done.wait(timeout)
+
+
 class _Worker:
     """One daemon thread running keyring calls in order, each waited for with a time limit.
 
@@ -72,45 +111,43 @@ class _Worker:
 
     def __init__(self, name: str) -> None:
         self._name = name
-        self._queue: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Call] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._stuck = threading.Event()
 
-    def run(self, call: Callable[[], _T], *, timeout: float, what: str) -> _T:
+    def run(self, function: Callable[[], _T], *, timeout: float, what: str) -> _T:
         if self._stuck.is_set():
             raise TokenStoreError(
                 f"the keyring is not answering: an earlier call is still blocked ({what} "
                 f"not attempted); unlock the keyring, or use FileTokenStore()"
             )
-        future: Future[_T] = Future()
+        call = _Call(function)
         with self._start_lock:
-            self._queue.put((call, future))
+            self._queue.put(call)
             if self._thread is None:
                 thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
                 thread.start()
                 self._thread = thread
-        try:
-            return future.result(timeout=timeout)
-        except _FuturesTimeout as exc:
-            if future.done():
-                raise  # The call itself raised a timeout error: not ours to rename.
-            self._mark_stuck_until_done(future)
+        if not call.wait(timeout):
+            if not call.cancel():
+                # Running and blocked: later calls fail at once until it returns.
+                self._stuck.set()
+                if call.wait(0):
+                    self._stuck.clear()
             raise TokenStoreError(
                 f"the keyring did not answer within {timeout:g} s ({what}): it may be locked "
                 f"and waiting for an unlock prompt; unlock it, or use FileTokenStore()"
-            ) from exc
-
-    def _mark_stuck_until_done(self, future: Future[Any]) -> None:
-        if future.cancel():
-            return  # Never started: the worker is blocked on an earlier call, already marked.
-        self._stuck.set()
-        future.add_done_callback(lambda _: self._stuck.clear())
+            )
+        if call.error is not None:
+            raise call.error
+        result: _T = call.result
+        return result
 
     def _loop(self) -> None:
         while True:
             try:
-                call, future = self._queue.get(timeout=_IDLE_SECONDS)
+                call = self._queue.get(timeout=_IDLE_SECONDS)
             except queue.Empty:
                 # Idle: end the thread, so that stores built and dropped leave none behind.
                 # Deciding under the lock that run() holds while queueing loses no call.
@@ -119,14 +156,17 @@ class _Worker:
                         self._thread = None
                         return
                 continue
-            if not future.set_running_or_notify_cancel():
+            if not call.start():
                 continue
             try:
-                result = call()
+                call.result = call.function()
             except BaseException as exc:
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
+                call.error = exc
+            finally:
+                # Finished before unflagged: run() flags, then looks at finished, so that one
+                # of the two always clears the flag.
+                call.finish()
+                self._stuck.clear()
 
 
 class KeyringTokenStore:
