@@ -188,7 +188,7 @@ def test_schemathesis_fuzz_never_500(emu: Emulator) -> None:
 
             @given(case=operation.as_strategy(generation_mode=mode))
             @settings(
-                max_examples=15,
+                max_examples=10,
                 deadline=None,
                 suppress_health_check=list(HealthCheck),
                 database=None,
