@@ -42,7 +42,9 @@ def mask(secret: str | None) -> str:
     return secret[:4] + "…"
 
 
-def sign_in_with_requests(url: str, *, email: str | None = None, timeout: float = 10.0) -> str:
+def sign_in_with_requests(
+    url: str, *, email: str | None = None, stop_at: str | None = None, timeout: float = 10.0
+) -> str:
     """Play the person at the emulator's sign-in page, with plain HTTP.
 
     GETs the provider's authorization URL, submits the account choice form (the account with
@@ -52,15 +54,20 @@ def sign_in_with_requests(url: str, *, email: str | None = None, timeout: float 
     Args:
         url: The authorization URL from the emulator.
         email: The account to choose; the first one on the page by default.
+        stop_at: Do not load a redirect target starting with this: return its address instead
+            (what a person copies from a page that did not load, for
+            ``complete_browser_login``).
         timeout: Seconds for each request.
 
     Returns:
-        The last URL reached.
+        The last URL reached, or the first one starting with ``stop_at``.
 
     Raises:
         LookupError: The page offers no such account.
         requests.RequestException: A request failed.
     """
+    from urllib.parse import urljoin
+
     import requests
 
     with requests.Session() as http:
@@ -71,16 +78,25 @@ def sign_in_with_requests(url: str, *, email: str | None = None, timeout: float 
             value = _VALUE.search(button)
             found = _EMAIL.search(button)
             if value:
-                accounts.append(
-                    (unescape(value.group(1)), unescape(found.group(1) if found else ""))
-                )
+                mail = unescape(found.group(1)) if found else ""
+                accounts.append((unescape(value.group(1)), mail))
         chosen = [acct for acct, mail in accounts if email is None or mail == email]
         if not chosen:
             raise LookupError(f"the sign-in page offers no account {email or ''}".strip())
         # The form posts back to the page's own URL, query string included.
         answer = http.post(
-            page.url, data={"action": "choose", "account": chosen[0]}, timeout=timeout
+            page.url,
+            data={"action": "choose", "account": chosen[0]},
+            timeout=timeout,
+            allow_redirects=False,
         )
+        for _ in range(10):
+            if not answer.is_redirect:
+                break
+            target = urljoin(answer.url, answer.headers["Location"])
+            if stop_at is not None and target.startswith(stop_at):
+                return target
+            answer = http.get(target, timeout=timeout, allow_redirects=False)
         return answer.url
 
 
