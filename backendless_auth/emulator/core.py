@@ -8,6 +8,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import EllipsisType
 from typing import TYPE_CHECKING, Any
 
 from .app import EmulatorApp, endpoints_dict
@@ -71,6 +72,9 @@ class OAuth1Endpoints:
         return {k: str(v) for k, v in self.__dict__.items()}
 
 
+DEFAULT_SESSION_TTL = 3600.0
+
+
 def _uuid() -> str:
     return str(uuid.uuid4()).upper()
 
@@ -93,7 +97,8 @@ class Emulator:
         app_id: fixed application id (random, or the one stored in ``db``, by default).
         api_key: fixed REST API key.
         admin_token: fixed admin token for the ``/_emulator/`` routes.
-        session_ttl: seconds a user token lives; ``None``: forever. Default one hour.
+        session_ttl: seconds a user token lives; ``None``: forever. Default: the config's
+            ``sessionTtl``, else one hour.
         allowed_redirects: URL prefixes allowed as ``redirectAfterLoginUrl`` besides loopback.
         disabled_providers: provider codes to disable.
         custom_providers: custom OAuth2 providers configured by URLs.
@@ -111,7 +116,7 @@ class Emulator:
         app_id: str | None = None,
         api_key: str | None = None,
         admin_token: str | None = None,
-        session_ttl: float | None = 3600.0,
+        session_ttl: float | None | EllipsisType = ...,
         allowed_redirects: Iterable[str] = (),
         disabled_providers: Iterable[str] = (),
         custom_providers: Sequence[CustomProvider] = (),
@@ -131,7 +136,7 @@ class Emulator:
             self._db.set_meta(meta, str(chosen))
             return str(chosen)
 
-        ttl = cfg.get("sessionTtl", session_ttl) if session_ttl == 3600.0 else session_ttl
+        ttl = cfg.get("sessionTtl", DEFAULT_SESSION_TTL) if session_ttl is ... else session_ttl
         self._app = EmulatorApp(
             self._db,
             app_id=pick(app_id, "appId", "app_id"),

@@ -144,10 +144,19 @@ def _start(args: list[str], tmp_path: Path) -> tuple[subprocess.Popen[str], dict
     return proc, info
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_process_entry_point_stops_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
+@pytest.mark.parametrize(
+    ("entry", "sig"),
+    [
+        (["-m", "backendless_auth.emulator"], signal.SIGINT),
+        (["-m", "backendless_auth.emulator"], signal.SIGTERM),
+        (["-m", "backendless_auth", "emulator"], signal.SIGINT),
+    ],
+)
+def test_process_entry_point_stops_cleanly(
+    tmp_path: Path, entry: list[str], sig: signal.Signals
+) -> None:
     db = tmp_path / "proc.sqlite"
-    proc, info = _start(["-m", "backendless_auth.emulator", "--db", str(db)], tmp_path)
+    proc, info = _start([*entry, "--db", str(db)], tmp_path)
     try:
         assert set(info) == {"URL", "App id", "API key", "Admin token"}
         assert info["URL"].startswith("http://127.0.0.1:")
