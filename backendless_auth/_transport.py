@@ -135,6 +135,9 @@ class RequestsTransport:
                     data=body,
                     timeout=self._timeout,
                     allow_redirects=False,
+                    # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override a session's own
+                    # verify (psf/requests#3829); passed explicitly, the caller's setting wins.
+                    verify=self._session.verify,
                 )
                 content = answer.content
             except requests.RequestException as exc:
