@@ -116,7 +116,7 @@ class Emulator:
         app_id: str | None = None,
         api_key: str | None = None,
         admin_token: str | None = None,
-        session_ttl: float | None | EllipsisType = ...,
+        session_ttl: float | EllipsisType | None = ...,
         allowed_redirects: Iterable[str] = (),
         disabled_providers: Iterable[str] = (),
         custom_providers: Sequence[CustomProvider] = (),
