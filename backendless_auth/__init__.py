@@ -3,10 +3,10 @@
 Start with :class:`Backendless`; its ``users`` attribute is the :class:`UserService`.
 """
 
-from __future__ import annotations
-
-import logging
-from typing import Any
+# No "from __future__ import annotations" and only private aliases here: every public name of
+# this module is one that __all__ lists (tests/test_exported_members.py).
+import logging as _logging
+from typing import Any as _Any
 
 from ._app import Backendless
 from ._config import Timeout
@@ -76,10 +76,10 @@ __all__ = [
     "default_token_store",
 ]
 
-logging.getLogger(__name__).addHandler(logging.NullHandler())
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     # Read from the installed metadata only when asked: importlib.metadata is slow to import.
     if name == "__version__":
         from importlib.metadata import version
