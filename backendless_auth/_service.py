@@ -31,7 +31,8 @@ from .stores import TokenStore
 
 logger = logging.getLogger("backendless_auth")
 
-_PROVIDER_CODE = re.compile(r"^[A-Za-z0-9_.-]+$")
+# fullmatch, not "^...$": "$" also matches before a final newline.
+_PROVIDER_CODE = re.compile(r"[A-Za-z0-9_.-]+")
 _JSON_TYPES = frozenset({"application/json", "text/json"})
 
 
@@ -52,7 +53,7 @@ def _provider_code(value: object) -> str:
         raise InvalidArgumentError(
             "provider_code must be a non-empty string such as 'google'", argument="provider_code"
         )
-    if not _PROVIDER_CODE.match(value) or set(value) == {"."}:
+    if not _PROVIDER_CODE.fullmatch(value) or set(value) == {"."}:
         raise InvalidArgumentError(
             f"provider_code {value!r} may hold only letters, digits, '_', '-' and '.'",
             argument="provider_code",
@@ -539,7 +540,6 @@ class UserService:
                 self._session = attrs.evolve(session, user=user)
         return user
 
-    def _adopt_session(
     def login_with_browser(
         self,
         provider_code: str,
@@ -659,6 +659,7 @@ class UserService:
         token, user_id = browser.read_backendless_redirect(params)
         return self._adopt_session(token, user_id, stay_logged_in=stay)
 
+    def _adopt_session(
         self, user_token: str, user_id: str, *, stay_logged_in: bool
     ) -> BackendlessUser:
         """Make a session obtained elsewhere (a browser login) the current one.
@@ -676,13 +677,13 @@ class UserService:
         return user
 
 
-# --- answers ---------------------------------------------------------------------------------
 def _signed_in_as(user: BackendlessUser) -> str:
     """The sentence the browser shows after a browser login."""
     who = user.name or user.email
     return f"You are signed in as {who}." if who else "You are signed in."
 
 
+# --- answers ---------------------------------------------------------------------------------
 
 
 def _json_from(answer: HttpResponse) -> Any:
@@ -748,9 +749,11 @@ def _error_from(answer: HttpResponse, method: str, template: str) -> Exception:
     except (ValueError, UnicodeDecodeError):
         data = None
     if isinstance(data, dict) and ("code" in data or "message" in data):
-        error = api_error_for(answer.status, data)
-        error.message = REDACTOR.redact(error.message)
-        return error
+        # Mask before the error is built: the message also lands in args and body, and servers
+        # do echo tokens ("Not existing user token - ...").
+        if isinstance(data.get("message"), str):
+            data["message"] = REDACTOR.redact(data["message"])
+        return api_error_for(answer.status, data)
     kind = "an HTML page" if b"<" in answer.body[:64] else "no Backendless error body"
     return UnexpectedResponseError(
         f"{method} {template}: the server answered HTTP {answer.status} with {kind}",
