@@ -231,7 +231,7 @@ class KeyringTokenStore:
             value: str | None = self._resolve().get_password(self._service, namespace)
             return value
 
-        text = self._run(call, what="load")
+        text = self._run(call, what="load the session")
         if text is None:
             return None
         try:
@@ -257,7 +257,7 @@ class KeyringTokenStore:
         def call() -> None:
             self._resolve().set_password(self._service, namespace, text)
 
-        self._run(call, what="save", secret=text)
+        self._run(call, what="save the session", secret=text)
 
     def clear(self, namespace: str) -> None:
         """Delete ``namespace``'s entry; no error when there is none.
@@ -277,7 +277,7 @@ class KeyringTokenStore:
                 if backend.get_password(self._service, namespace) is not None:
                     raise
 
-        self._run(call, what="clear")
+        self._run(call, what="clear the session")
 
     def check(self) -> str:
         """Prove the keyring works: save, read back and delete a throwaway entry.
@@ -306,7 +306,7 @@ class KeyringTokenStore:
                 )
             return backend_name(backend)
 
-        return self._run(call, what="probe", secret=probe_value)
+        return self._run(call, what="save, read and delete a test entry", secret=probe_value)
 
     # --- the machinery --------------------------------------------------------------------
 
@@ -334,5 +334,5 @@ class KeyringTokenStore:
             locked = type(exc).__name__ == "KeyringLocked" or "lock" in str(exc).lower()
             hint = "unlock it, or use FileTokenStore()" if locked else _ADVICE
             raise TokenStoreError(
-                f"the keyring could not {what} the session ({_describe(exc, secret)}); {hint}"
+                f"the keyring could not {what} ({_describe(exc, secret)}); {hint}"
             ) from exc

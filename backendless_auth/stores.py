@@ -129,7 +129,7 @@ class AutoTokenStore:
         except TokenStoreError as exc:
             chosen = FileTokenStore(path)
             self.backend_name: Literal["keyring", "file"] = "file"
-            self.reason = f"no usable keyring ({exc})"
+            self.reason = f"the keyring probe failed: {exc}"
         else:
             chosen = KeyringTokenStore(service, keyring_backend=probe._backend, timeout=timeout)
             self.backend_name = "keyring"
