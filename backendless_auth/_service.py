@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -227,6 +228,10 @@ class UserService:
                 else:
                     self._store.clear(namespace)
             except TokenStoreError as exc:
+                if stay_logged_in:
+                    # Never leave an older session stored: a restart would bring it back.
+                    with contextlib.suppress(TokenStoreError):
+                        self._store.clear(namespace)
                 action = "saved in" if stay_logged_in else "cleared from"
                 raise TokenStoreError(
                     f"logged in, but the session could not be {action} the token store: {exc}"

@@ -19,6 +19,7 @@ from backendless_auth import (
     NetworkError,
     SessionExpiredError,
     StoredSession,
+    TokenStoreError,
     UnexpectedResponseError,
 )
 
@@ -1126,3 +1127,55 @@ def test_namespace_names(store: MemoryTokenStore) -> None:
         Backendless(domain="https://a.example.com").namespace
         != Backendless(domain="https://b.example.com").namespace
     )
+
+
+# --- a failing token store -------------------------------------------------------------------
+
+
+class FailingStore(MemoryTokenStore):
+    """A store whose writes can be made to fail, as a full disk or a locked keyring would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail_save = False
+        self.fail_clear = False
+
+    def save(self, namespace: str, session: StoredSession) -> None:
+        if self.fail_save:
+            raise TokenStoreError("disk full")
+        super().save(namespace, session)
+
+    def clear(self, namespace: str) -> None:
+        if self.fail_clear:
+            raise TokenStoreError("keyring locked")
+        super().clear(namespace)
+
+
+def test_store_save_failure_never_leaves_the_previous_users_session(
+    rsps: responses.RequestsMock,
+) -> None:
+    store = FailingStore()
+    with Backendless(app_id=APP_ID, api_key=API_KEY, token_store=store) as app:
+        login_guest(app, rsps, stay_logged_in=True)
+        store.fail_save = True
+        rsps.post(BASE + "users/oauth/google/login", body=user_json("user-2", OTHER_TOKEN))
+
+        with pytest.raises(TokenStoreError, match="disk full"):
+            app.users.login_with_oauth2("google", ACCESS_TOKEN, stay_logged_in=True)
+
+        assert app.users.user_token == OTHER_TOKEN
+        assert app.users.current_user_id == "user-2"
+    # A restart must not bring back the guest: the store holds the new session or none.
+    assert store.load(NAMESPACE) is None
+
+
+def test_store_clear_failure_on_login_is_reported(rsps: responses.RequestsMock) -> None:
+    store = FailingStore()
+    with Backendless(app_id=APP_ID, api_key=API_KEY, token_store=store) as app:
+        store.fail_clear = True
+        rsps.post(BASE + "users/register/guest", body=guest_json())
+
+        with pytest.raises(TokenStoreError, match="keyring locked"):
+            app.users.login_as_guest()
+
+        assert app.users.user_token == GUEST_TOKEN
