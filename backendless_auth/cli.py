@@ -84,10 +84,11 @@ login is given --stay. Typical use in a script:
 class _Failure(Exception):
     """A command's own refusal: print ``message`` and exit with ``status``."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, *, kind: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.kind = kind or ("UsageError" if status == EXIT_USAGE else "Rejected")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -356,6 +357,12 @@ def _make_app(args: argparse.Namespace) -> Backendless:
     elif given.keys() & {"app_id", "api_key", "server_url"}:
         settings.pop("domain", None)
     settings.update(given)
+    if not settings.keys() & {"app_id", "api_key", "domain"}:
+        raise _Failure(
+            "no app given: pass --app-id and --api-key (from the Backendless console), or "
+            "--domain, or set BACKENDLESS_APP_ID and BACKENDLESS_API_KEY, or BACKENDLESS_DOMAIN",
+            EXIT_USAGE,
+        )
     options: dict[str, Any] = dict(settings)
     if args.timeout is not None:
         options["timeout"] = args.timeout
@@ -511,6 +518,7 @@ def _not_logged_in() -> _Failure:
     return _Failure(
         "not logged in: log in with --stay first (e.g. 'backendless-auth guest --stay')",
         EXIT_REJECTED,
+        kind="NotLoggedIn",
     )
 
 
@@ -593,7 +601,7 @@ def _report(args: argparse.Namespace, exc: BaseException, status: int) -> None:
     from ._redact import REDACTOR
 
     if isinstance(exc, _Failure):
-        kind, message, code = "Error", exc.message, None
+        kind, message, code = exc.kind, exc.message, None
     else:
         kind = type(exc).__name__
         message = str(exc) or kind

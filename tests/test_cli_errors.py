@@ -129,6 +129,7 @@ def test_no_app_configured_exits_2(run: Run, env: dict[str, str]) -> None:
     )
     assert result.returncode == 2
     line = _one_error_line(result)
+    assert "--app-id" in line
     assert "BACKENDLESS_APP_ID" in line
 
 
@@ -206,6 +207,7 @@ def test_json_errors_are_one_json_line(run: Run) -> None:
     assert len(lines) == 1
     error = json.loads(lines[0])["error"]
     assert error["exitStatus"] == 1
+    assert error["type"] == "NotLoggedIn"
     assert "not logged in" in error["message"]
 
 
@@ -224,6 +226,7 @@ def test_json_usage_errors_are_json_too(run: Run) -> None:
     result = run("--json", "guest", "--bogus")
     assert result.returncode == 2
     assert json.loads(result.stderr)["error"]["exitStatus"] == 2
+    assert json.loads(result.stderr)["error"]["type"] == "UsageError"
 
 
 def test_debug_shows_the_traceback_and_a_redacted_log(run: Run, emu: Emulator) -> None:
