@@ -275,7 +275,12 @@ class UserService:
             return answer
         error = _error_from(answer, method, template)
         if isinstance(error, SessionExpiredError) and session is not None:
-            self._forget(session)
+            try:
+                self._forget(session)
+            except TokenStoreError as exc:
+                # The caller must learn that the session is dead, not that the store hiccuped;
+                # a stale stored token is cleared again on the next dead-session answer.
+                logger.warning("the dead session could not be cleared from the store: %s", exc)
         raise error
 
     def _login(

@@ -1179,3 +1179,32 @@ def test_store_clear_failure_on_login_is_reported(rsps: responses.RequestsMock) 
             app.users.login_as_guest()
 
         assert app.users.user_token == GUEST_TOKEN
+
+
+def test_dead_session_is_reported_even_when_the_store_cannot_clear(
+    rsps: responses.RequestsMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FailingStore()
+    with Backendless(app_id=APP_ID, api_key=API_KEY, token_store=store) as app:
+        login_guest(app, rsps, stay_logged_in=True)
+        store.fail_clear = True
+        rsps.add(**_dead_session("GET", "data/Users/guest-1"))
+
+        with pytest.raises(SessionExpiredError):
+            app.users.get_current_user(reload=True)
+
+        assert app.users.user_token is None
+    assert "keyring locked" in caplog.text
+
+
+def test_logout_reports_a_store_that_cannot_clear(rsps: responses.RequestsMock) -> None:
+    store = FailingStore()
+    with Backendless(app_id=APP_ID, api_key=API_KEY, token_store=store) as app:
+        login_guest(app, rsps, stay_logged_in=True)
+        store.fail_clear = True
+        rsps.get(BASE + "users/logout", body="")
+
+        with pytest.raises(TokenStoreError):
+            app.users.logout()
+
+        assert app.users.user_token is None
