@@ -97,9 +97,19 @@ RESERVED_COLUMNS = frozenset(
 _BL_MAP = Map(
     [
         Rule("/users/register/guest", endpoint="guest", methods=["POST"]),
-        Rule("/users/<kind>/<provider>/login", endpoint="login", methods=["POST"]),
-        Rule("/users/<kind>/<provider>/request_url", endpoint="request_url", methods=["POST"]),
-        Rule("/users/<kind>/<provider>/callback", endpoint="callback", methods=["GET"]),
+        Rule(
+            "/users/<any(oauth, social):kind>/<provider>/login", endpoint="login", methods=["POST"]
+        ),
+        Rule(
+            "/users/<any(oauth, social):kind>/<provider>/request_url",
+            endpoint="request_url",
+            methods=["POST"],
+        ),
+        Rule(
+            "/users/<any(oauth, social):kind>/<provider>/callback",
+            endpoint="callback",
+            methods=["GET"],
+        ),
         Rule("/users/logout", endpoint="logout", methods=["GET"]),
         Rule("/users/isvalidusertoken/<token>", endpoint="isvalid", methods=["GET"]),
         Rule("/data/Users/<object_id>", endpoint="get_user", methods=["GET"]),

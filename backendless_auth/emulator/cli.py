@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sqlite3
 import sys
 import threading
 from types import FrameType
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
             db=args.db, config=args.config, host=args.host, port=args.port, verbose=args.verbose
         )
         emu.start()
-    except (ConfigError, OSError) as exc:
+    except (ConfigError, OSError, sqlite3.Error) as exc:
         print(f"emulator: {exc}", file=sys.stderr)
         return 2
     stop = threading.Event()

@@ -15,6 +15,7 @@ from .app import EmulatorApp, endpoints_dict
 from .config import (
     BUILTIN_PROVIDERS,
     OAUTH1_PROVIDERS,
+    ConfigError,
     CustomProvider,
     custom_from_mapping,
     load_config,
@@ -147,17 +148,22 @@ class Emulator:
             seed=bool(cfg.get("seed", True) if seed is None else seed),
             seed_accounts=cfg.get("accounts"),
         )
-        for code, settings in (cfg.get("providers") or {}).items():
-            self.configure_provider(
-                code,
-                enabled=settings.get("enabled"),
-                client_id=settings.get("clientId"),
-                client_secret=settings.get("clientSecret"),
-            )
+        try:
+            for item in cfg.get("customProviders") or []:
+                self._app.add_custom(custom_from_mapping(item))
+            for code, settings in (cfg.get("providers") or {}).items():
+                if not isinstance(settings, dict):
+                    raise ConfigError(f"providers.{code} must be an object")
+                self.configure_provider(
+                    code,
+                    enabled=settings.get("enabled"),
+                    client_id=settings.get("clientId"),
+                    client_secret=settings.get("clientSecret"),
+                )
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise ConfigError(f"invalid emulator config: {exc}") from exc
         for code in disabled_providers:
             self.configure_provider(code, enabled=False)
-        for item in cfg.get("customProviders") or []:
-            self._app.add_custom(custom_from_mapping(item))
         for custom in custom_providers:
             self._app.add_custom(custom)
         self._server: BaseWSGIServer | None = None
@@ -335,6 +341,20 @@ class Emulator:
         if secret is not None:
             return (token, secret)
         return token
+
+    def oauth2_token(self, provider: str, account: Account | str) -> str:
+        """Like :meth:`provider_token`, typed for an OAuth2 provider."""
+        if provider in OAUTH1_PROVIDERS:
+            raise ValueError(f"{provider!r} is an OAuth1 provider; use oauth1_token()")
+        token: str = self.provider_token(provider, account)
+        return token
+
+    def oauth1_token(self, provider: str, account: Account | str) -> tuple[str, str]:
+        """Like :meth:`provider_token`, typed for an OAuth1 provider: ``(token, secret)``."""
+        if provider not in OAUTH1_PROVIDERS:
+            raise ValueError(f"{provider!r} is not an OAuth1 provider; use oauth2_token()")
+        pair: tuple[str, str] = self.provider_token(provider, account)
+        return pair
 
     # --- users and sessions ----------------------------------------------------------------
     def users(self) -> list[dict[str, Any]]:

@@ -17,7 +17,9 @@ from typing import Any
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS users (object_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+    object_id TEXT PRIMARY KEY, email TEXT, is_guest INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS users_email ON users (email);
 CREATE TABLE IF NOT EXISTS identities (
     provider TEXT NOT NULL, provider_uid TEXT NOT NULL, object_id TEXT NOT NULL,
     PRIMARY KEY (provider, provider_uid));
@@ -111,19 +113,24 @@ class Database:
         return None if row is None else _load(row[0])
 
     def put_user(self, user: dict[str, Any]) -> None:
+        # An upsert keeps the rowid, so that listing stays oldest first.
+        email = user.get("email") if isinstance(user.get("email"), str) else None
         self.execute(
-            "INSERT OR REPLACE INTO users (object_id, data) VALUES (?, ?)",
-            (user["objectId"], json.dumps(user)),
+            "INSERT INTO users (object_id, email, is_guest, data) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (object_id) DO UPDATE SET email = excluded.email, "
+            "is_guest = excluded.is_guest, data = excluded.data",
+            (user["objectId"], email, user.get("userStatus") == "GUEST", json.dumps(user)),
         )
 
     def all_users(self) -> list[dict[str, Any]]:
         return [_load(r[0]) for r in self.execute("SELECT data FROM users ORDER BY rowid")]
 
     def find_user_by_email(self, email: str) -> dict[str, Any] | None:
-        for user in self.all_users():
-            if user.get("email") == email and user.get("userStatus") != "GUEST":
-                return user
-        return None
+        row = self.one(
+            "SELECT data FROM users WHERE email = ? AND is_guest = 0 ORDER BY rowid LIMIT 1",
+            (email,),
+        )
+        return None if row is None else _load(row[0])
 
     def find_identity(self, provider: str, provider_uid: str) -> str | None:
         row = self.one(

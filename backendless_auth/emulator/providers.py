@@ -19,12 +19,14 @@ with any port (RFC 8252) and must use PKCE S256.
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from oauthlib import oauth1, oauth2
 from oauthlib.common import add_params_to_uri
@@ -286,9 +288,6 @@ class _OAuth2Validator(oauth2.RequestValidator):  # type: ignore[misc]
 
 
 def _basic_auth(request: Any) -> tuple[str, str] | None:
-    import base64
-    from urllib.parse import unquote
-
     header = (request.headers or {}).get("Authorization", "")
     if not header.lower().startswith("basic "):
         return None
@@ -628,8 +627,6 @@ class ProviderHub:
         )
         if status != 200:
             return None
-        import json
-
         token = json.loads(body)["access_token"]
         record = self.db.get_provider_token(token)
         return None if record is None else str(record["account_id"])
@@ -727,6 +724,4 @@ class ProviderHub:
 
 
 def _dumps(value: Any) -> str:
-    import json
-
     return json.dumps(value)

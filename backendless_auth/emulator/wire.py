@@ -43,7 +43,7 @@ def read_json(request: Request) -> Any:
         raise ApiError(8002, f"Malformed JSON body: {exc}") from None
 
 
-def json_object(request: Request, *, required: bool = False) -> dict[str, Any]:
+def json_object(request: Request) -> dict[str, Any]:
     """The body as an object; an absent body is an empty object."""
     value = read_json(request)
     if value is None:

@@ -317,3 +317,29 @@ def test_keep_alive_and_content_length(keyed: Client) -> None:
         assert conn.sock is sock
     finally:
         conn.close()
+
+
+def test_only_oauth_and_social_route_kinds(keyed: Client) -> None:
+    token = keyed.emu.oauth2_token("google", keyed.emu.accounts("google")[0])
+    assert_error(keyed.post("users/other/google/login", json={"accessToken": token}), 404, 404)
+
+
+def test_users_stay_oldest_first_after_updates(keyed: Client) -> None:
+    emu = keyed.emu
+    guest = keyed.post("users/register/guest").json()
+    second = keyed.post("users/register/guest").json()
+    token = emu.oauth2_token("google", emu.accounts("google")[0])
+    keyed.post("users/oauth/google/login", json={"accessToken": token, "guestUser": guest})
+    assert [u["objectId"] for u in emu.users()] == [guest["objectId"], second["objectId"]]
+
+
+def test_typed_token_helpers(emu: Emulator) -> None:
+    token, secret = emu.oauth1_token("twitter", emu.accounts("twitter")[0])
+    assert token
+    assert secret
+    with pytest.raises(ValueError, match="OAuth1"):
+        emu.oauth2_token("twitter", emu.accounts("twitter")[0])
+    with pytest.raises(ValueError, match="not an OAuth1"):
+        emu.oauth1_token("google", emu.accounts("google")[0])
+    with pytest.raises(ValueError, match="No google account"):
+        emu.provider_token("google", "no-such-account")

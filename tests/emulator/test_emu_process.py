@@ -70,6 +70,12 @@ def test_config_file(tmp_path: Path) -> None:
         Emulator(config=bad)
     with pytest.raises(ConfigError):
         Emulator(config=tmp_path / "missing.json")
+    with pytest.raises(ConfigError, match="providers"):
+        Emulator(config={"providers": {"google": True}})
+    with pytest.raises(ConfigError, match="myspace"):
+        Emulator(config={"providers": {"myspace": {"enabled": False}}})
+    with pytest.raises(ConfigError, match="tokenUrl"):
+        Emulator(config={"customProviders": [{"code": "acme", "authorizeUrl": "x"}]})
 
 
 def test_custom_provider_in_front_of_another_oauth2_server(emu: Emulator) -> None:
@@ -120,6 +126,10 @@ def test_main_rejects_a_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture
     bad.write_text("[]")
     assert main(["--config", str(bad)]) == 2
     assert "config" in capsys.readouterr().err
+    not_a_db = tmp_path / "not.sqlite"
+    not_a_db.write_bytes(b"this is not a database" * 100)
+    assert main(["--db", str(not_a_db)]) == 2
+    assert "emulator:" in capsys.readouterr().err
 
 
 def _start(args: list[str], tmp_path: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
