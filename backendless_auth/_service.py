@@ -240,7 +240,8 @@ class UserService:
     def _forget(self, session: _Session | None) -> None:
         """Clear ``session`` from memory and store, unless another login replaced it meanwhile."""
         with self._lock:
-            if self._session is not session:
+            # Already None: clear the store anyway, an earlier clear of it may have failed.
+            if self._session is not None and self._session is not session:
                 return
             self._session = None
             self._restored = True

@@ -1208,3 +1208,20 @@ def test_logout_reports_a_store_that_cannot_clear(rsps: responses.RequestsMock) 
             app.users.logout()
 
         assert app.users.user_token is None
+
+
+def test_logout_after_dead_session_still_clears_the_store(rsps: responses.RequestsMock) -> None:
+    """3064 on logout: the first clear fails (logged), logout's own clear must try again."""
+    store = FailingStore()
+    with Backendless(app_id=APP_ID, api_key=API_KEY, token_store=store) as app:
+        login_guest(app, rsps, stay_logged_in=True)
+        store.fail_clear = True
+        rsps.add(**_dead_session("GET", "users/logout"))
+
+        with pytest.raises(TokenStoreError):
+            app.users.logout()
+        store.fail_clear = False
+        app.users.logout()
+
+        assert app.users.user_token is None
+    assert store.load(NAMESPACE) is None
