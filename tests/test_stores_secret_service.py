@@ -41,6 +41,22 @@ NS = "Backendless_APP-ONE"
 SERVICE = "backendless-auth-tests"
 
 
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <keep_umask/>
+  <listen>unix:tmpdir=/tmp</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
 class SecretService:
     """A private session bus with an unlocked gnome-keyring on it."""
 
@@ -109,8 +125,13 @@ def secret_service(
         XDG_CACHE_HOME=str(root / "cache"),
         XDG_RUNTIME_DIR=str(runtime),
     )
+    # The session bus's own configuration minus its service folders: with them, a call made
+    # before our daemon owns the Secret Service name would make the bus start another
+    # gnome-keyring (D-Bus activation), which would win the name and leave ours out.
+    config = root / "session.conf"
+    config.write_text(BUS_CONFIG)
     bus = subprocess.Popen(
-        [dbus_daemon, "--session", "--nofork", "--nopidfile", "--print-address=1"],
+        [dbus_daemon, f"--config-file={config}", "--nofork", "--nopidfile", "--print-address=1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env=env,
