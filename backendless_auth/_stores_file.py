@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._models import StoredSession
-from .exceptions import TokenStoreError
+from .exceptions import InvalidArgumentError, TokenStoreError
 
 if TYPE_CHECKING:
     import filelock
@@ -48,6 +48,15 @@ def filename_for(namespace: str) -> str:
     readable = _UNSAFE.sub("_", namespace).strip("._")[:64] or "session"
     digest = hashlib.sha256(namespace.encode("utf-8")).hexdigest()[:12]
     return f"{readable}.{digest}{_SUFFIX}"
+
+
+def positive_seconds(value: object, argument: str) -> float:
+    """Check a time limit: a finite number of seconds above zero."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1e9:
+        raise InvalidArgumentError(
+            f"{argument} must be a number of seconds above zero", argument=argument
+        )
+    return float(value)
 
 
 def _os_message(exc: OSError) -> str:
@@ -93,6 +102,7 @@ class FileTokenStore:
         lock_timeout: Seconds to wait for another process holding the lock.
 
     Raises:
+        InvalidArgumentError: ``lock_timeout`` is not a positive number.
         TokenStoreError: (from the methods) The folder or file cannot be created, read or
             written (permission denied, disk full), or the lock was not obtained in time.
     """
@@ -105,7 +115,7 @@ class FileTokenStore:
 
             path = platformdirs.user_data_dir(APP_NAME, appauthor=False)
         self._folder = Path(path).expanduser()
-        self._lock_timeout = float(lock_timeout)
+        self._lock_timeout = positive_seconds(lock_timeout, "lock_timeout")
         self._thread_lock = threading.RLock()
         self._file_locks: dict[str, filelock.BaseFileLock] = {}
         self._folder_ready = False
@@ -188,6 +198,11 @@ class FileTokenStore:
             self._folder.mkdir(mode=_FOLDER_MODE, parents=True, exist_ok=True)
             mode = stat.S_IMODE(self._folder.stat().st_mode)
         except OSError as exc:
+            if self._folder.is_file():
+                raise TokenStoreError(
+                    f"the token store path {self._folder} is a file; FileTokenStore takes a "
+                    f"folder, and keeps one file per app in it"
+                ) from exc
             raise TokenStoreError(
                 f"the token store folder {self._folder} cannot be created: {_os_message(exc)}"
             ) from exc

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._models import StoredSession
-from .exceptions import TokenStoreError
+from ._stores_file import positive_seconds
+from .exceptions import InvalidArgumentError, TokenStoreError
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -184,6 +185,7 @@ class KeyringTokenStore:
         timeout: Seconds each keyring call may take.
 
     Raises:
+        InvalidArgumentError: ``service`` is empty, or ``timeout`` is not a positive number.
         TokenStoreError: (from the methods) No usable backend (keyring's fail backend, a
             locked collection, no D-Bus), the keyring refused the call, or did not answer in
             time. The message says what to install, or to use
@@ -198,10 +200,10 @@ class KeyringTokenStore:
         timeout: float = 10.0,
     ) -> None:
         if not isinstance(service, str) or not service:
-            raise ValueError("service must be a non-empty string")
+            raise InvalidArgumentError("service must be a non-empty string", argument="service")
         self._service = service
         self._backend = keyring_backend
-        self._timeout = float(timeout)
+        self._timeout = positive_seconds(timeout, "timeout")
         self._worker = _Worker(f"backendless-auth keyring ({service})")
 
     @property

@@ -28,7 +28,7 @@ import threading
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from ._models import StoredSession
-from ._stores_file import FileTokenStore
+from ._stores_file import FileTokenStore, positive_seconds
 from ._stores_keyring import DEFAULT_SERVICE, KeyringTokenStore
 from .exceptions import TokenStoreError
 
@@ -79,14 +79,17 @@ class MemoryTokenStore:
         self._sessions: dict[str, StoredSession] = {}
 
     def load(self, namespace: str) -> StoredSession | None:
+        """Return the session saved under ``namespace`` in this process, or ``None``."""
         with self._lock:
             return self._sessions.get(namespace)
 
     def save(self, namespace: str, session: StoredSession) -> None:
+        """Replace the session saved under ``namespace``."""
         with self._lock:
             self._sessions[namespace] = session
 
     def clear(self, namespace: str) -> None:
+        """Forget the session saved under ``namespace``; no error when there is none."""
         with self._lock:
             self._sessions.pop(namespace, None)
 
@@ -111,6 +114,9 @@ class AutoTokenStore:
             ``keyring`` picks; for tests.
         probe_timeout: Seconds the probe may take before the file store is chosen.
         timeout: Seconds each later keyring call may take.
+
+    Raises:
+        InvalidArgumentError: A time limit is not a positive number.
     """
 
     def __init__(
@@ -122,6 +128,8 @@ class AutoTokenStore:
         probe_timeout: float = 3.0,
         timeout: float = 10.0,
     ) -> None:
+        probe_timeout = positive_seconds(probe_timeout, "probe_timeout")
+        timeout = positive_seconds(timeout, "timeout")
         probe = KeyringTokenStore(service, keyring_backend=keyring_backend, timeout=probe_timeout)
         chosen: TokenStore
         try:
@@ -185,5 +193,8 @@ def default_token_store(
     Returns:
         An :class:`AutoTokenStore`; its ``backend_name`` (``"keyring"`` or ``"file"``) and
         ``reason`` say what was chosen and why.
+
+    Raises:
+        InvalidArgumentError: ``probe_timeout`` is not a positive number.
     """
     return AutoTokenStore(service=service, path=path, probe_timeout=probe_timeout)

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from backendless_auth import FileTokenStore, StoredSession, TokenStore, TokenStoreError
+from backendless_auth import (
+    FileTokenStore,
+    InvalidArgumentError,
+    StoredSession,
+    TokenStore,
+    TokenStoreError,
+)
 
 SESSION = StoredSession(user_token="tok-AAAA", user_id="user-1", stay_logged_in=True, saved_at=1.5)
 OTHER = StoredSession(user_token="tok-BBBB", user_id="user-2", stay_logged_in=True, saved_at=2.5)
@@ -216,6 +222,20 @@ def test_a_folder_that_cannot_be_created_raises_token_store_error(tmp_path: Path
     with pytest.raises(TokenStoreError, match="cannot be created") as info:
         store.save(NS, SESSION)
     assert "tok-AAAA" not in str(info.value)
+
+
+def test_a_path_naming_a_file_is_refused_with_a_message_saying_folder(tmp_path: Path) -> None:
+    session_file = tmp_path / "session.json"
+    session_file.write_text("{}")
+    with pytest.raises(TokenStoreError, match="takes a folder"):
+        FileTokenStore(session_file).save(NS, SESSION)
+    assert session_file.read_text() == "{}"
+
+
+@pytest.mark.parametrize("value", [0, -1, float("nan"), float("inf"), True, "5"])
+def test_a_bad_lock_timeout_is_refused(tmp_path: Path, value: object) -> None:
+    with pytest.raises(InvalidArgumentError, match="lock_timeout"):
+        FileTokenStore(tmp_path, lock_timeout=value)  # type: ignore[arg-type]
 
 
 def test_a_path_that_is_a_folder_where_the_file_goes_raises_on_load(

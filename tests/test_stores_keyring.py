@@ -20,6 +20,7 @@ from keyring.backend import KeyringBackend
 from backendless_auth import (
     AutoTokenStore,
     FileTokenStore,
+    InvalidArgumentError,
     KeyringTokenStore,
     StoredSession,
     TokenStore,
@@ -139,6 +140,21 @@ def test_a_corrupt_entry_counts_as_none_with_a_warning(
     assert "does not hold a session" in caplog.text
     store.save(NS, SESSION)
     assert store.load(NS) == SESSION
+
+
+@pytest.mark.parametrize(
+    ("build", "argument"),
+    [
+        (lambda: KeyringTokenStore(""), "service"),
+        (lambda: KeyringTokenStore(timeout=0), "timeout"),
+        (lambda: AutoTokenStore(probe_timeout=-1), "probe_timeout"),
+        (lambda: AutoTokenStore(timeout=float("nan")), "timeout"),
+    ],
+)
+def test_bad_arguments_are_refused(build: object, argument: str) -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        build()  # type: ignore[operator]
+    assert info.value.argument == argument
 
 
 def test_construction_touches_no_keyring() -> None:
