@@ -446,3 +446,27 @@ def test_the_demo_as_json_lines(run: Run) -> None:
     guest, upgraded = steps[1]["facts"], steps[2]["facts"]
     assert guest["userStatus"] == "GUEST"
     assert upgraded["objectId"] == guest["objectId"]
+
+
+def test_ctrl_c_while_waiting_for_the_browser_exits_130(env: dict[str, str]) -> None:
+    process = subprocess.Popen(
+        [*MODULE, "login", "google", "--browser", "--no-open", "--wait", "60"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        url = _read_url(process.stderr)
+        assert url.startswith("http://")
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130
+    assert "interrupted" in stderr
+    assert "Traceback" not in stderr
