@@ -522,11 +522,31 @@ def _not_logged_in() -> _Failure:
     )
 
 
+def _store_description(app: Backendless) -> tuple[str, str | None]:
+    """Which store holds the session, and its folder for the file store."""
+    store: object = app.users.token_store
+    store = getattr(store, "store", store)  # an AutoTokenStore wraps the store it chose
+    kinds = {
+        "FileTokenStore": "file",
+        "KeyringTokenStore": "keyring",
+        "MemoryTokenStore": "memory",
+    }
+    kind = kinds.get(type(store).__name__, type(store).__name__)
+    path = getattr(store, "path", None)
+    return kind, (str(path) if path is not None else None)
+
+
 def _cmd_whoami(args: argparse.Namespace, app: Backendless) -> int:
     user = app.users.get_current_user()
     if user is None:
         raise _not_logged_in()
+    kind, path = _store_description(app)
+    if args.json:
+        document = {"user": _user_columns(user), "store": {"kind": kind, "path": path}}
+        _out(json.dumps(document, sort_keys=True, default=str))
+        return EXIT_OK
     _emit_user(args, user, stored=None)
+    _out(f"{'store':<13}  {kind}" + (f" ({path})" if path else ""))
     return EXIT_OK
 
 

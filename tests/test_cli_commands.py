@@ -92,14 +92,19 @@ def test_the_console_script_runs_the_same_command_line(env: dict[str, str]) -> N
     assert json.loads(result.stdout)["user"]["userStatus"] == "GUEST"
 
 
-def test_guest_stay_then_whoami_token_valid_logout(run: Run, emu: Emulator) -> None:
+def test_guest_stay_then_whoami_token_valid_logout(
+    run: Run, env: dict[str, str], emu: Emulator
+) -> None:
     guest = _json(run("guest", "--stay", "--json"))
     assert guest["stored"] is True
     object_id = guest["user"]["objectId"]
     assert guest["user"]["userStatus"] == "GUEST"
     assert "user-token" not in guest["user"]
 
-    assert _json(run("whoami", "--json"))["user"]["objectId"] == object_id
+    whoami = _json(run("whoami", "--json"))
+    assert whoami["user"]["objectId"] == object_id
+    assert whoami["store"]["kind"] == "file"
+    assert whoami["store"]["path"] == env["BACKENDLESS_TOKEN_STORE_PATH"]
     token = _token_of(run)
     sessions = [u for u in emu.users() if u["objectId"] == object_id]
     assert sessions, "the emulator knows the guest"
