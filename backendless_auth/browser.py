@@ -68,6 +68,8 @@ LOOPBACK_HOST = "127.0.0.1"
 # How long the browser's page may wait for the flow to finish the login before it is told
 # "received" without the outcome: the token exchange and the user load are two requests.
 _VERDICT_WAIT = 60.0
+# How long close() lets the accepted redirect's page be written before it stops serving.
+_ANSWER_WAIT = 5.0
 # A connection that sends nothing (a browser's speculative preconnect) is dropped after this.
 _REQUEST_READ_TIMEOUT = 10.0
 # The waiting thread wakes this often, so that Ctrl+C is seen promptly on every platform.
@@ -255,7 +257,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         receiver = cast(_Server, self.server).receiver
-        self._send(receiver._handle(self.path, self.headers.get("Host", "")))
+        answer, delivered = receiver._handle(self.path, self.headers.get("Host", ""))
+        try:
+            self._send(answer)
+        finally:
+            if delivered:
+                receiver._answered.set()
 
     def do_POST(self) -> None:
         self._send(_NOT_HERE)
@@ -314,6 +321,7 @@ class LoopbackReceiver:
         self._inbox: queue.Queue[Callback] = queue.Queue(maxsize=1)
         self._taken = False
         self._verdict = threading.Event()
+        self._answered = threading.Event()
         self._answer = _RECEIVED
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -354,8 +362,14 @@ class LoopbackReceiver:
         return self
 
     def close(self) -> None:
-        """Stop serving and release the port; a page still waiting gets its answer now."""
+        """Stop serving and release the port; a page still waiting gets its answer first."""
         self._verdict.set()
+        with self._lock:
+            taken = self._taken
+        if taken:
+            # The handler threads are daemons: a program that ends right after the login
+            # (a script, the CLI) would otherwise cut the page off before it is written.
+            self._answered.wait(_ANSWER_WAIT)
         server, self._server = self._server, None
         if server is None:
             return
@@ -439,17 +453,18 @@ class LoopbackReceiver:
 
     # --- the server's side -------------------------------------------------------------------
 
-    def _handle(self, raw_path: str, host: str) -> _Answer:
+    def _handle(self, raw_path: str, host: str) -> tuple[_Answer, bool]:
+        """The answer to one GET, and whether it is the accepted redirect's."""
         server = self._server
         if server is None:
-            return _NOT_HERE
+            return _NOT_HERE, False
         try:
             parts = urlsplit(raw_path)
         except ValueError:
-            return _NOT_HERE
+            return _NOT_HERE, False
         port = server.server_port
         if parts.path != self._path or host not in (f"{LOOPBACK_HOST}:{port}", f"localhost:{port}"):
-            return _NOT_HERE
+            return _NOT_HERE, False
         pairs = parse_qsl(parts.query, keep_blank_values=True)
         states = [value for key, value in pairs if key == "state"]
         if len(states) != 1 or not secrets.compare_digest(
@@ -458,16 +473,16 @@ class LoopbackReceiver:
             with self._lock:
                 self.rejected += 1
             logger.warning("loopback receiver: a redirect with a wrong state was refused")
-            return _WRONG_STATE
+            return _WRONG_STATE, False
         params = dict(reversed(pairs))
         with self._lock:
             if self._taken:
-                return _ALREADY
+                return _ALREADY, False
             self._taken = True
         self._inbox.put(Callback(params=params, url=f"http://{host}{raw_path}"))
         self._verdict.wait(_VERDICT_WAIT)
         with self._lock:
-            return self._answer
+            return self._answer, True
 
 
 # --- opening the browser ---------------------------------------------------------------------

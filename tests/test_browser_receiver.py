@@ -533,3 +533,26 @@ def test_check_flow_options(options: dict[str, Any], argument: str) -> None:
 
 def test_check_flow_options_returns_the_timeout() -> None:
     assert browser.check_flow_options(open_browser=True, opener=None, timeout=5) == 5.0
+
+
+def test_the_page_is_written_before_the_flow_returns() -> None:
+    # A script or the CLI may exit right after the login; the page must already be sent.
+    flow = Flow(visit_query=None)
+    sockets: list[socket.socket] = []
+
+    def opener(url: str) -> None:
+        sock = socket.create_connection(("127.0.0.1", flow.port), timeout=5)
+        path = flow.redirect.split(f":{flow.port}", 1)[1]
+        request = f"GET {path}&userId=u HTTP/1.1\r\nHost: 127.0.0.1:{flow.port}\r\n\r\n"
+        sock.sendall(request.encode())
+        sockets.append(sock)
+
+    run_in_browser(flow.authorization_url, lambda cb: "ok", label="x", opener=opener, timeout=10)
+    sock = sockets[0]
+    try:
+        sock.setblocking(False)
+        received = sock.recv(65536)
+    finally:
+        sock.close()
+    assert received.startswith(b"HTTP/1.0 200 ")
+    assert b"You are signed in." in received
