@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -54,6 +56,18 @@ def rsps() -> Iterator[responses.RequestsMock]:
         mock.add_callback(responses.POST, BASE + "users/register/guest", _guest_answer)
         mock.get(BASE + "users/logout", body="")
         yield mock
+
+
+class SlowStore(MemoryTokenStore):
+    """A store that takes its time, as a file or keyring store does: races get room to show."""
+
+    def save(self, namespace: str, session: StoredSession) -> None:
+        time.sleep(random.uniform(0, 0.001))
+        super().save(namespace, session)
+
+    def clear(self, namespace: str) -> None:
+        time.sleep(random.uniform(0, 0.001))
+        super().clear(namespace)
 
 
 def check_user(user: BackendlessUser | None) -> None:
@@ -114,33 +128,50 @@ def assert_store_matches_memory(app: Backendless, store: MemoryTokenStore) -> No
 
 
 def test_concurrent_logins_never_mix_tokens(rsps: responses.RequestsMock) -> None:
-    store = MemoryTokenStore()
+    store = SlowStore()
     app = Backendless(app_id=APP_ID, api_key=API_KEY, token_store=store)
     returned: list[BackendlessUser] = []
     lock = threading.Lock()
 
+    mismatches: list[str] = []
+
+    def check_quiescent() -> None:
+        # Runs while every thread waits at the barrier: the state must be whole and in step.
+        try:
+            assert_store_matches_memory(app, store)
+        except AssertionError as exc:
+            mismatches.append(str(exc))
+
+    rounds = threading.Barrier(THREADS, action=check_quiescent)
+
+    def login_once(number: int, login: int) -> None:
+        user_id = f"user-{number}-{login}"
+        if login % 3 == 2:
+            user = app.users.login_with_oauth1(
+                "twitter",
+                f"access-{number}-{login}-token",
+                "secret-of-the-token",
+                stay_logged_in=stays(user_id),
+            )
+        else:
+            user = app.users.login_with_oauth2(
+                "google", f"access-{number}-{login}-token", stay_logged_in=stays(user_id)
+            )
+        assert user.object_id == user_id
+        assert user.user_token == token_for(user_id)
+        with lock:
+            returned.append(user)
+        check_reads(app)
+
     def work(number: int) -> None:
+        # Rounds: all threads log in at once, then wait for each other, and the state is checked.
         for login in range(LOGINS):
-            user_id = f"user-{number}-{login}"
-            if login % 3 == 2:
-                user = app.users.login_with_oauth1(
-                    "twitter",
-                    f"access-{number}-{login}-token",
-                    "secret-of-the-token",
-                    stay_logged_in=stays(user_id),
-                )
-            else:
-                user = app.users.login_with_oauth2(
-                    "google", f"access-{number}-{login}-token", stay_logged_in=stays(user_id)
-                )
-            assert user.object_id == user_id
-            assert user.user_token == token_for(user_id)
-            with lock:
-                returned.append(user)
-            check_reads(app)
+            login_once(number, login)
+            rounds.wait()
 
     run_threads(work)
 
+    assert mismatches == []
     assert len(rsps.calls) == THREADS * LOGINS
     assert len(returned) == THREADS * LOGINS
     assert len({user.user_token for user in returned}) == THREADS * LOGINS
@@ -154,7 +185,7 @@ def test_concurrent_logins_never_mix_tokens(rsps: responses.RequestsMock) -> Non
 
 
 def test_concurrent_logins_logouts_and_reads(rsps: responses.RequestsMock) -> None:
-    store = MemoryTokenStore()
+    store = SlowStore()
     app = Backendless(app_id=APP_ID, api_key=API_KEY, token_store=store)
 
     def work(number: int) -> None:
