@@ -111,10 +111,14 @@ def _fields_mapping(value: object) -> Mapping[str, str] | None:
 
 
 def _scope(value: object, separator: object) -> str | None:
+    # Checked even without a scope: a bad argument is refused wherever it is given. An empty
+    # separator would glue the scopes into one unknown word.
+    if not isinstance(separator, str) or not separator:
+        raise InvalidArgumentError(
+            "scope_separator must be a non-empty string", argument="scope_separator"
+        )
     if value is None:
         return None
-    if not isinstance(separator, str):
-        raise InvalidArgumentError("scope_separator must be a string", argument="scope_separator")
     if isinstance(value, str):
         return value
     # bytes is a Sequence too: b"" would otherwise pass as "no scope".
