@@ -38,12 +38,16 @@ class Timeout:
         Raises:
             ConfigurationError: ``None``, a non-positive or non-finite number, another type.
         """
+        connect: object
+        read: object
+        # A Timeout built by hand is checked too: Timeout(-1, 5) would otherwise reach requests.
         if isinstance(value, Timeout):
-            return value
-        if isinstance(value, tuple) and len(value) == 2:
+            connect, read = value.connect, value.read
+        elif isinstance(value, tuple) and len(value) == 2:
             connect, read = value
         else:
             connect = read = value
+        parts: list[float] = []
         for part in (connect, read):
             if isinstance(part, bool) or not isinstance(part, (int, float)):
                 raise ConfigurationError(
@@ -55,7 +59,8 @@ class Timeout:
                 raise ConfigurationError(
                     f"timeout must be positive and finite, got {value!r}", argument="timeout"
                 )
-        return cls(float(connect), float(read))
+            parts.append(float(part))
+        return cls(parts[0], parts[1])
 
     def as_tuple(self) -> tuple[float, float]:
         """The ``(connect, read)`` pair requests takes."""

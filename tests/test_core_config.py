@@ -237,6 +237,12 @@ def test_timeout_forms(value: Any, expected: Timeout) -> None:
         (1, 2, 3),
         [5, 5],
         {"connect": 5},
+        Timeout(-1, 5),
+        Timeout(5, 0),
+        Timeout(math.inf, 5),
+        Timeout(5, math.nan),
+        Timeout("5", 5),  # type: ignore[arg-type]
+        Timeout(True, 5),
     ],
 )
 def test_bad_timeout(value: Any) -> None:
