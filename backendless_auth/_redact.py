@@ -9,13 +9,44 @@ has handed to the SDK with a mask before any handler sees the record.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 
 MASK = "[redacted]"
 _MAX_SECRETS = 4096
+# Values that follow these keys are secrets even when this process was never handed them:
+# requests-oauthlib logs a provider's whole token answer (access token, refresh token, OAuth1
+# token secret) before the SDK can read it. Matches JSON, dict reprs, form bodies, OAuth
+# headers and oauthlib's ('key', 'value') pairs; a value shorter than 6 characters
+# (``"code": 3064``) is left alone.
+_SECRET_KEYS = (
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "oauth_token",
+    "oauth_token_secret",
+    "oauth_verifier",
+    "oauth_signature",
+    "code",
+    "code_verifier",
+    "client_secret",
+    "userToken",
+    "user-token",
+    "accessToken",
+    "accessTokenSecret",
+)
+_KEYS = "|".join(_SECRET_KEYS)
+_KEYED_SECRET = re.compile(
+    r"""((?:["']?\b(?:""" + _KEYS + r""")\b["']?\s*[:=]\s*|["'](?:""" + _KEYS + r""")["']\s*,\s*)"""
+    r"""b?["']?)[^"'&\s,;}{)\][]{6,}"""
+)
 # Loggers that are known to write request lines, URLs or token bodies at DEBUG.
+# A filter on a logger sees only the records made by that logger, not its children's: each
+# module that logs is named.
 THIRD_PARTY_LOGGERS = (
     "urllib3.connectionpool",
+    "urllib3.util.retry",
+    "urllib3.poolmanager",
     "requests_oauthlib.oauth2_session",
     "requests_oauthlib.oauth1_session",
     "requests_oauthlib.oauth1_auth",
@@ -52,7 +83,7 @@ class SecretRedactor(logging.Filter):
         for secret in secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
-        return text
+        return _KEYED_SECRET.sub(lambda match: match.group(1) + MASK, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
