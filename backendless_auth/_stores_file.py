@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import hashlib
 import logging
 import os
@@ -33,6 +34,7 @@ APP_NAME = "backendless-auth"
 _FOLDER_MODE = 0o700
 _FILE_MODE = 0o600
 _SUFFIX = ".session.json"
+_POLL_SECONDS = 0.002
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 # Bytes beyond this are not a session: refuse to read a huge file into memory.
 _MAX_BYTES = 1 << 20
@@ -252,6 +254,7 @@ class FileTokenStore:
             )
 
     def _write(self, target: Path, data: bytes) -> None:
+        self._remove_stale_temps(target)
         fd, temp_name = -1, ""
         try:
             # mkstemp creates the file 0600 and O_EXCL, in the target's folder so that the
@@ -279,6 +282,13 @@ class FileTokenStore:
                 with contextlib.suppress(OSError):
                     os.unlink(temp_name)
         _fsync_folder(self._folder)
+
+    def _remove_stale_temps(self, target: Path) -> None:
+        # Temporary files are written under the lock, which this process now holds: any left
+        # for this target belong to a writer that was killed before it could rename or remove.
+        for stale in self._folder.glob(f".{glob.escape(target.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
     def _move_aside(self, target: Path, *, reason: str) -> None:
         aside = target.with_name(target.name + ".corrupt")
@@ -324,7 +334,9 @@ class _Locked:
             import filelock
 
             try:
-                lock.acquire()
+                # filelock polls; a short interval keeps a waiter from being starved by
+                # processes that release and take the lock again in a loop.
+                lock.acquire(poll_interval=_POLL_SECONDS)
             except filelock.Timeout as exc:
                 raise TokenStoreError(
                     f"another process held the lock {lock.lock_file} for more than "
