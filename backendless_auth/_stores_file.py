@@ -48,7 +48,7 @@ def filename_for(namespace: str) -> str:
     namespaces apart even where the readable parts collide, on case-insensitive file systems too.
     """
     readable = _UNSAFE.sub("_", namespace).strip("._")[:64] or "session"
-    digest = hashlib.sha256(namespace.encode("utf-8")).hexdigest()[:12]
+    digest = hashlib.sha256(namespace.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     return f"{readable}.{digest}{_SUFFIX}"
 
 

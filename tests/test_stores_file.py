@@ -12,6 +12,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from backendless_auth import (
     FileTokenStore,
@@ -334,3 +336,27 @@ def test_repr_shows_the_folder_and_no_session(store: FileTokenStore, folder: Pat
     store.save(NS, SESSION)
     assert str(folder) in repr(store)
     assert "tok-AAAA" not in repr(store)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(namespaces=st.lists(st.text(min_size=0, max_size=300), min_size=1, max_size=5, unique=True))
+def test_any_namespaces_get_distinct_safe_files_and_round_trip(
+    tmp_path: Path, namespaces: list[str]
+) -> None:
+    store = FileTokenStore(tmp_path / "h")
+    names = {store.file_for(namespace).name for namespace in namespaces}
+    assert len({name.lower() for name in names}) == len(namespaces)
+    for namespace in namespaces:
+        target = store.file_for(namespace)
+        assert target.parent == tmp_path / "h"
+        assert len(target.name.encode()) + len(".corrupt") < 255
+        assert not target.name.startswith(".")
+    for index, namespace in enumerate(namespaces):
+        store.save(namespace, StoredSession(user_token=f"tok-{index}", user_id=None))
+    for index, namespace in enumerate(namespaces):
+        loaded = store.load(namespace)
+        assert loaded is not None
+        assert loaded.user_token == f"tok-{index}"
+        store.clear(namespace)
