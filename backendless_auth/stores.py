@@ -117,6 +117,11 @@ class AutoTokenStore:
 
     Raises:
         InvalidArgumentError: A time limit is not a positive number.
+
+    Attributes:
+        backend_name: ``"keyring"`` or ``"file"``: where sessions go.
+        reason: Why, in words (the same as in the log line); never holds a secret.
+        store: The chosen :class:`KeyringTokenStore` or :class:`FileTokenStore`.
     """
 
     def __init__(
@@ -143,7 +148,6 @@ class AutoTokenStore:
             self.backend_name = "keyring"
             self.reason = f"the keyring backend {name} passed a save/read/delete probe"
         self.store: TokenStore = chosen
-        """The store chosen: a :class:`KeyringTokenStore` or a :class:`FileTokenStore`."""
         where = f" at {chosen.path}" if isinstance(chosen, FileTokenStore) else ""
         logger.info(
             "sessions are kept in the %s store%s: %s", self.backend_name, where, self.reason
