@@ -630,7 +630,7 @@ def _report(args: argparse.Namespace, exc: BaseException, status: int) -> None:
         if status == EXIT_LOCAL and not _is_ours(exc):
             message = f"internal error: {kind}: {message} (run again with --debug)"
     message = " ".join(REDACTOR.redact(message).split())
-    if args.debug:
+    if args.debug and not isinstance(exc, _Failure):
         import traceback
 
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
