@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 import requests
@@ -181,19 +182,19 @@ def test_schemathesis_fuzz_never_500(emu: Emulator) -> None:
     http = requests.Session()
     seen = 0
     for result in schema.get_all_operations():
-        operation = result.ok()
+        operation = result.ok()  # type: ignore[union-attr]
         if operation.path in ("/_emulator/reset", "/_emulator/faults"):
             continue  # would wipe state or slow the run; covered above
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
-            @given(case=operation.as_strategy(generation_mode=mode))
+            @given(case=operation.as_strategy(generation_mode=mode))  # type: ignore[arg-type]
             @settings(
                 max_examples=10,
                 deadline=None,
                 suppress_health_check=list(HealthCheck),
                 database=None,
             )
-            def check(case: schemathesis.Case) -> None:
+            def check(case: schemathesis.Case[Any]) -> None:
                 nonlocal seen
                 resp = case.call(
                     base_url=emu.url,

@@ -303,7 +303,7 @@ def test_keep_alive_and_content_length(keyed: Client) -> None:
     from urllib.parse import urlsplit
 
     parts = urlsplit(keyed.emu.url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=5)
     try:
         conn.request("POST", "/nope", body=b'{"ignored": true}')
         resp = conn.getresponse()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,10 +15,9 @@ LOOPBACK = "http://127.0.0.1:53682/callback"  # any port: the desktop client is 
 
 
 @pytest.fixture(autouse=True)
-def _http_allowed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _http_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
     # requests-oauthlib refuses plain http unless told; the emulator is loopback only.
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    return
 
 
 def choose(url: str, account_id: str) -> str:

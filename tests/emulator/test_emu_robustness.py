@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import requests
@@ -17,6 +18,7 @@ from backendless_auth.emulator import Emulator
 
 def raw(emu: Emulator, payload: bytes, timeout: float = 5) -> bytes:
     parts = urlsplit(emu.url)
+    assert parts.port is not None
     with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
         sock.sendall(payload)
         chunks = []
@@ -53,7 +55,7 @@ def test_bad_and_huge_content_length(emu: Emulator) -> None:
 def test_chunked_body_is_read(emu: Emulator) -> None:
     token = emu.provider_token("google", emu.accounts("google")[0])
 
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks() -> Iterator[bytes]:
         yield json.dumps({"accessToken": token}).encode()
 
     resp = requests.post(
@@ -67,6 +69,7 @@ def test_chunked_body_is_read(emu: Emulator) -> None:
 
 def test_stalled_client_does_not_block_others(emu: Emulator) -> None:
     parts = urlsplit(emu.url)
+    assert parts.port is not None
     with socket.create_connection((parts.hostname, parts.port), timeout=5) as stalled:
         stalled.sendall(
             b"POST /api/users/register/guest HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"
