@@ -412,9 +412,8 @@ def _current_guest(app: Backendless) -> BackendlessUser:
 
 def _cmd_login(args: argparse.Namespace, app: Backendless) -> int:
     mapping = _fields_mapping(args.map)
-    guest = _current_guest(app) if args.upgrade_guest else None
     if args.browser:
-        return _browser_login(args, app, mapping, guest)
+        return _browser_login(args, app, mapping)
     if args.no_open or args.wait is not None:
         raise _Failure("--no-open and --wait go with --browser", EXIT_USAGE)
     if args.scope is not None:
@@ -425,18 +424,20 @@ def _cmd_login(args: argparse.Namespace, app: Backendless) -> int:
             f"or ${ENV_ACCESS_TOKEN}",
             EXIT_USAGE,
         )
-    stdin_lines: list[str] = []
-    token = _secret_from(args.access_token, ENV_ACCESS_TOKEN, "--access-token", stdin_lines)
-    secret: str | None = None
-    if args.access_token_secret is not None or ENV_ACCESS_TOKEN_SECRET in os.environ:
-        secret = _secret_from(
-            args.access_token_secret, ENV_ACCESS_TOKEN_SECRET, "--access-token-secret", stdin_lines
-        )
-    if secret is None and args.provider.lower() == "twitter":
+    oauth1 = args.access_token_secret is not None or args.provider.lower() == "twitter"
+    if oauth1 and args.access_token_secret is None and ENV_ACCESS_TOKEN_SECRET not in os.environ:
         raise _Failure(
             f"twitter is OAuth1: give --access-token-secret too (or ${ENV_ACCESS_TOKEN_SECRET})",
             EXIT_USAGE,
         )
+    stdin_lines: list[str] = []
+    token = _secret_from(args.access_token, ENV_ACCESS_TOKEN, "--access-token", stdin_lines)
+    secret = None
+    if oauth1:
+        secret = _secret_from(
+            args.access_token_secret, ENV_ACCESS_TOKEN_SECRET, "--access-token-secret", stdin_lines
+        )
+    guest = _current_guest(app) if args.upgrade_guest else None
     if secret is None:
         user = app.users.login_with_oauth2(
             args.provider,
@@ -459,14 +460,11 @@ def _cmd_login(args: argparse.Namespace, app: Backendless) -> int:
 
 
 def _browser_login(
-    args: argparse.Namespace,
-    app: Backendless,
-    mapping: dict[str, str] | None,
-    guest: BackendlessUser | None,
+    args: argparse.Namespace, app: Backendless, mapping: dict[str, str] | None
 ) -> int:
     if args.access_token is not None or args.access_token_secret is not None:
         raise _Failure("--browser does not take an access token", EXIT_USAGE)
-    if guest is not None:
+    if args.upgrade_guest:
         raise _Failure(
             "--upgrade-guest goes with --access-token: the browser login cannot carry a guest",
             EXIT_USAGE,

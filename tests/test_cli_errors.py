@@ -267,3 +267,30 @@ def test_a_broken_store_exits_4(run: Run, tmp_path: Path) -> None:
     result = run("--store-path", str(blocker), "guest", "--stay")
     assert result.returncode == 4
     assert "TokenStoreError" in _one_error_line(result)
+
+
+def test_upgrade_guest_with_the_browser_is_refused_before_any_request(
+    run: Run, emu: Emulator
+) -> None:
+    emu.set_fault("error", count=None, status=503)
+    try:
+        result = run("login", "google", "--browser", "--upgrade-guest")
+    finally:
+        emu.clear_faults()
+    assert result.returncode == 2
+    assert "--upgrade-guest" in _one_error_line(result)
+
+
+def test_a_stray_secret_variable_does_not_turn_oauth2_into_oauth1(run: Run, emu: Emulator) -> None:
+    account = emu.add_account("google", email="stray@example.com", name="Stray")
+    result = run(
+        "login",
+        "google",
+        "--access-token",
+        "-",
+        "--json",
+        input=emu.provider_token("google", account) + "\n",
+        extra_env={"BACKENDLESS_ACCESS_TOKEN_SECRET": "left-over-secret"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["user"]["email"] == "stray@example.com"
