@@ -715,7 +715,11 @@ def _main(argv: Sequence[str] | None) -> int:
     if delegate is not None:
         # Everything after the command belongs to it, options that look like ours included.
         rest = arguments[arguments.index(args.command) + 1 :]
-        return _delegate(delegate, rest)
+        try:
+            return _delegate(delegate, rest)
+        except KeyboardInterrupt:
+            sys.stderr.write(f"{_PROG}: interrupted\n")
+            return EXIT_INTERRUPTED
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.debug:
