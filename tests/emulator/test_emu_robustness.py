@@ -8,6 +8,7 @@ import socket
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import pytest
 import requests
 from emu_helpers import Client, assert_error
 from hypothesis import HealthCheck, given, settings
@@ -142,3 +143,42 @@ def test_fuzzed_raw_bytes_never_500(keyed: Client) -> None:
         assert resp.json()["code"] in (8002, 8007, 3060)
 
     check()
+
+
+def test_concurrent_logins_from_threads(keyed: Client) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    emu = keyed.emu
+    token = emu.oauth2_token("google", emu.accounts("google")[0])
+
+    def work(i: int) -> tuple[int, str]:
+        with requests.Session() as http:
+            if i % 2:
+                r = http.post(f"{emu.base_url}/users/register/guest", timeout=10)
+            else:
+                r = http.post(
+                    f"{emu.base_url}/users/oauth/google/login",
+                    json={"accessToken": token},
+                    timeout=10,
+                )
+            return r.status_code, r.json()["objectId"]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(work, range(80)))
+    assert {status for status, _ in results} == {200}
+    social = {oid for i, (_, oid) in enumerate(results) if i % 2 == 0}
+    assert len(social) == 1  # one identity, one user, however many threads race
+    assert len(emu.users()) == 41
+
+
+def test_stop_closes_keep_alive_connections() -> None:
+    emu = Emulator().start()
+    http = requests.Session()
+    url = f"{emu.domain_url}/users/register/guest"
+    assert http.post(url, timeout=5).ok
+    emu.stop()
+    with pytest.raises(requests.ConnectionError):
+        http.post(url, timeout=5)
+    emu.start()  # the data survives a stop/start in the same process
+    assert len(emu.users()) == 1
+    emu.close()
