@@ -616,7 +616,7 @@ class UserService:
                 provider,
                 fields_mapping=mapping,
                 scope=permissions,
-                redirect_after_login_url=receiver.redirect_url,
+                redirect_after_login_url=receiver.path_state_url,
                 callback_url_domain=domain,
             )
 

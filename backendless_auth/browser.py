@@ -1,8 +1,11 @@
 """The loopback browser login: a one-shot receiver on 127.0.0.1 and the flow around it.
 
 The person signs in in a browser; the last redirect of the login lands on a small HTTP server
-this process runs on ``http://127.0.0.1:<port>/<unguessable path>?state=<state>`` (port 0: the
-system picks a free one). The receiver:
+this process runs on ``http://127.0.0.1:<port>/<unguessable path>`` (port 0: the system picks a
+free one), carrying a random ``state``: as the query parameter ``state`` (OAuth2's own, and
+:attr:`LoopbackReceiver.redirect_url`), or as one more path segment
+(:attr:`LoopbackReceiver.path_state_url`, for a server that adds its own query to the URL it is
+given, as Backendless does with ``redirectAfterLoginUrl``). The receiver:
 
 * binds 127.0.0.1 only, and answers one login: the first request on its path that carries the
   right ``state`` is handed to the flow; the browser's page waits until the flow has finished
@@ -410,6 +413,15 @@ class LoopbackReceiver:
         """:attr:`redirect_uri` with ``?state=<state>``: for redirects that keep their query."""
         return f"{self.redirect_uri}?state={self.state}"
 
+    @property
+    def path_state_url(self) -> str:
+        """:attr:`redirect_uri` with the state as one more segment: ``.../<path>/<state>``.
+
+        For a server that appends its own parameters to the URL it is given: the state
+        survives however the query is joined.
+        """
+        return f"{self.redirect_uri}/{self.state}"
+
     # --- the flow's side ---------------------------------------------------------------------
 
     def wait(self, timeout: float) -> Callback:
@@ -463,12 +475,25 @@ class LoopbackReceiver:
         except ValueError:
             return _NOT_HERE, False
         port = server.server_port
-        if parts.path != self._path or host not in (f"{LOOPBACK_HOST}:{port}", f"localhost:{port}"):
+        if host not in (f"{LOOPBACK_HOST}:{port}", f"localhost:{port}"):
             return _NOT_HERE, False
         pairs = parse_qsl(parts.query, keep_blank_values=True)
         states = [value for key, value in pairs if key == "state"]
-        if len(states) != 1 or not secrets.compare_digest(
-            states[0].encode("utf-8", "replace"), self.state.encode()
+        if parts.path == self._path:
+            candidates = states
+        elif parts.path.startswith(self._path + "/") and parts.path.count("/") == 2:
+            # path_state_url: the segment is the state; a query state, if any, must agree.
+            candidates = [parts.path[len(self._path) + 1 :], *states]
+        else:
+            return _NOT_HERE, False
+        expected = self.state.encode()
+        if (
+            not candidates
+            or len(states) > 1
+            or not all(
+                secrets.compare_digest(value.encode("utf-8", "replace"), expected)
+                for value in candidates
+            )
         ):
             with self._lock:
                 self.rejected += 1

@@ -309,14 +309,15 @@ def test_wrong_state_and_stray_requests_in_chromium(
             f"{origin}/favicon.ico",
             f"{origin}/",
             f"{base}?state=not-the-state-of-this-login&userId=x&userToken=forged",
+            f"{base}/not-the-state-of-this-login?userId=x&userToken=forged",
         ]
 
     user = app.users.login_with_browser(
         "linkedin", opener=driver.opener(Person(account=2, strays=strays)), timeout=LOGIN_TIMEOUT
     )
     landing = driver.landing()
-    assert landing.strays == [404, 404, 400]
-    assert receivers[0].rejected == 1
+    assert landing.strays == [404, 404, 400, 400]
+    assert receivers[0].rejected == 2
     assert landing.title == "Signed in"
     assert user.email == emu.accounts("linkedin")[1].email
 

@@ -90,6 +90,10 @@ def test_each_provider_logs_in(emu: Emulator, app: Backendless, provider: str) -
     page = person.page()
     assert page.status_code == 200
     assert page.url.startswith("http://127.0.0.1:")
+    # redirectAfterLoginUrl carried the state as a path segment, and Backendless added its query.
+    landed = urlsplit(page.url)
+    assert landed.path.count("/") == 2
+    assert set(parse_qs(landed.query)) == {"userId", "userToken"}
     assert f"You are signed in as {user.name}." in page.text
     # The token reached the loopback in the query; the page never repeats it.
     assert user.user_token not in page.text

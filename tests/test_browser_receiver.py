@@ -121,7 +121,7 @@ def test_stray_requests_are_ignored(receiver: LoopbackReceiver) -> None:
     assert get(f"{base}/favicon.ico").status_code == 404
     assert get(f"{base}/").status_code == 404
     assert get(f"{base}/other?state={receiver.state}&userToken=x").status_code == 404
-    assert get(f"{receiver.redirect_uri}/deeper?state={receiver.state}").status_code == 404
+    assert get(f"{receiver.path_state_url}/deeper?state={receiver.state}").status_code == 404
     assert requests.post(receiver.redirect_url, timeout=10).status_code == 404
     # The right path and state, but a Host that is not this receiver (DNS rebinding).
     assert get(receiver.redirect_url, headers={"Host": "evil.example"}).status_code == 404
@@ -132,13 +132,21 @@ def test_stray_requests_are_ignored(receiver: LoopbackReceiver) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["", "?userId=u&userToken=t", "?state=wrong-state-value&userId=u", "?state=&userId=u"],
-    ids=["none", "missing", "wrong", "empty"],
+    [
+        "",
+        "?userId=u&userToken=t",
+        "?state=wrong-state-value&userId=u",
+        "?state=&userId=u",
+        "/wrong-state-in-the-path?userId=u",
+        "/?userId=u",
+        "/{state}?state=another-state-value",
+    ],
+    ids=["none", "missing", "wrong", "empty", "wrong-path", "empty-path", "disagreeing"],
 )
 def test_wrong_state_is_refused_and_the_flow_keeps_waiting(
     receiver: LoopbackReceiver, query: str
 ) -> None:
-    answer = get(receiver.redirect_uri + query)
+    answer = get(receiver.redirect_uri + query.format(state=receiver.state))
     assert answer.status_code == 400
     assert "does not belong to the sign-in in progress" in answer.text
     assert receiver.rejected == 1
@@ -149,6 +157,23 @@ def test_wrong_state_is_refused_and_the_flow_keeps_waiting(
     visitor.visit(receiver.redirect_url + "&userId=u1")
     callback = receiver.wait(5)
     assert callback.params["userId"] == "u1"
+    receiver.finish(ok=True, message="done")
+    assert visitor.join()[0].status_code == 200
+
+
+@pytest.mark.parametrize(
+    "suffix",
+    [
+        "?userId=u2&userToken=t2",  # a server appending its query
+        "?state={state}&userId=u2&userToken=t2",  # the state in both places, agreeing
+    ],
+)
+def test_the_state_may_travel_in_the_path(receiver: LoopbackReceiver, suffix: str) -> None:
+    assert receiver.path_state_url == f"{receiver.redirect_uri}/{receiver.state}"
+    visitor = Visitor()
+    visitor.visit(receiver.path_state_url + suffix.format(state=receiver.state))
+    callback = receiver.wait(5)
+    assert callback.params["userId"] == "u2"
     receiver.finish(ok=True, message="done")
     assert visitor.join()[0].status_code == 200
 
