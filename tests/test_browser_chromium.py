@@ -8,9 +8,9 @@ thread. One browser serves the whole module.
 
 from __future__ import annotations
 
+import os
 import queue
 import re
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -188,11 +188,11 @@ def chromium_holder() -> Iterator[dict[str, Chromium]]:
 def chromium(
     require_executable: Callable[[str], str], chromium_holder: dict[str, Chromium]
 ) -> Chromium:
-    require_executable("chromium")
+    found = require_executable("chromium")
     if "browser" not in chromium_holder:
-        # Debian's build, at the path Playwright is told to use.
-        path = "/usr/bin/chromium" if shutil.which("/usr/bin/chromium") else "chromium"
-        chromium_holder["browser"] = Chromium(shutil.which(path) or path)
+        # Debian's build, at the path Playwright is told to use; elsewhere, the one on PATH.
+        debian = "/usr/bin/chromium"
+        chromium_holder["browser"] = Chromium(debian if os.path.exists(debian) else found)
     return chromium_holder["browser"]
 
 
@@ -252,7 +252,7 @@ def test_each_provider_in_chromium(
 
 def test_deny_in_chromium(app: Backendless, driver: Driver) -> None:
     with pytest.raises(LoginCancelledError) as caught:
-        app.users.login_with_browser("google", opener=driver.opener(Person(deny=True)))
+        app.users.login_with_browser("google", opener=driver.opener(Person(deny=True)), timeout=20)
     assert caught.value.code == 3060
     landing = driver.landing()
     assert landing.status == 400
@@ -358,7 +358,9 @@ def test_pasted_url_fallback_in_chromium(
 
 
 def test_the_browser_page_hides_the_token(app: Backendless, driver: Driver) -> None:
-    user = app.users.login_with_browser("google", opener=driver.opener(Person(account=2)))
+    user = app.users.login_with_browser(
+        "google", opener=driver.opener(Person(account=2)), timeout=20
+    )
     landing = driver.landing()
     assert user.user_token is not None
     assert user.user_token in landing.url  # Backendless puts it in the query ...

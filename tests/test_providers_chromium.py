@@ -100,7 +100,11 @@ def test_oauth2_deny_in_chromium(emu: Emulator, app: Backendless, driver: Driver
     provider, client_id = oauth2(emu, "google")
     with pytest.raises(LoginCancelledError, match="denied"):
         providers.login_with_provider(
-            app.users, provider, client_id=client_id, opener=driver.opener(Person(deny=True))
+            app.users,
+            provider,
+            client_id=client_id,
+            opener=driver.opener(Person(deny=True)),
+            timeout=20,
         )
     landing = driver.landing()
     assert landing.status == 400
@@ -138,6 +142,7 @@ def test_twitter_deny_in_chromium(emu: Emulator, app: Backendless, driver: Drive
             client_id=key,
             client_secret=secret,
             opener=driver.opener(Person(deny=True)),
+            timeout=20,
         )
     landing = driver.landing()
     assert landing.title == "Sign-in failed"
@@ -146,7 +151,7 @@ def test_twitter_deny_in_chromium(emu: Emulator, app: Backendless, driver: Drive
 def test_token_only_in_chromium(emu: Emulator, driver: Driver) -> None:
     provider, client_id = oauth2(emu, "github")
     opener: Callable[[str], None] = driver.opener(Person(account=2))
-    token = providers.fetch_provider_token(provider, client_id=client_id, opener=opener)
+    token = providers.fetch_provider_token(provider, client_id=client_id, opener=opener, timeout=20)
     assert token.provider == "github"
     assert token.access_token
     assert driver.landing().message == "You are signed in."

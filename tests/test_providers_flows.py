@@ -312,7 +312,7 @@ def test_pkce_verifier_matches_the_challenge(
     monkeypatch.setattr(providers, "_pkce_pair", spy)
     provider, client_id, _ = fake(emu, "google")
     person = choose(emu, "google")
-    token = providers.fetch_provider_token(provider, client_id=client_id, opener=person)
+    token = providers.fetch_provider_token(provider, client_id=client_id, opener=person, timeout=20)
     verifier, challenge = pairs[0]
     assert 43 <= len(verifier) <= 128
     digest = hashlib.sha256(verifier.encode()).digest()
@@ -325,7 +325,7 @@ def test_pkce_verifier_matches_the_challenge(
 def test_fetch_provider_token_gives_a_working_token(emu: Emulator) -> None:
     provider, client_id, _ = fake(emu, "github")
     person = choose(emu, "github")
-    token = providers.fetch_provider_token(provider, client_id=client_id, opener=person)
+    token = providers.fetch_provider_token(provider, client_id=client_id, opener=person, timeout=20)
     assert token.provider == "github"
     assert token.token_secret is None
     assert token.expires_at is not None
@@ -350,6 +350,7 @@ def test_oauth2_with_a_client_secret_and_a_scope(emu: Emulator, app: Backendless
         client_secret=secret,
         scope=["openid", "email"],
         opener=person,
+        timeout=20,
     )
     assert user.email == emu.accounts("google")[0].email
     assert parse_qs(urlsplit(person.opened[0]).query)["scope"] == ["openid email"]
@@ -361,7 +362,12 @@ def test_a_wrong_client_secret_is_the_providers_refusal(emu: Emulator, app: Back
     person = choose(emu, "facebook")
     with pytest.raises(LoginFlowError, match="facebook refused the authorization code") as caught:
         providers.login_with_provider(
-            app.users, provider, client_id=client_id, client_secret="wrong-secret", opener=person
+            app.users,
+            provider,
+            client_id=client_id,
+            client_secret="wrong-secret",
+            opener=person,
+            timeout=20,
         )
     assert "wrong-secret" not in str(caught.value)
     assert "refused" in person.page().text
@@ -373,7 +379,9 @@ def test_oauth2_deny_is_cancelled(emu: Emulator, app: Backendless) -> None:
     provider, client_id, _ = fake(emu, "linkedin")
     person = FormBrowser({"action": "deny"})
     with pytest.raises(LoginCancelledError, match="denied"):
-        providers.login_with_provider(app.users, provider, client_id=client_id, opener=person)
+        providers.login_with_provider(
+            app.users, provider, client_id=client_id, opener=person, timeout=20
+        )
     assert person.page().status_code == 400
 
 
@@ -390,6 +398,7 @@ def test_guest_upgrade_and_fields_mapping(emu: Emulator, app: Backendless) -> No
         fields_mapping={"email": "email", "given_name": "first_name"},
         stay_logged_in=True,
         opener=FormBrowser({"action": "choose", "account": fresh.id}),
+        timeout=20,
     )
     assert user.object_id == guest.object_id
     assert not user.is_guest
@@ -403,7 +412,9 @@ def test_backendless_refusal_is_shown_in_the_browser(emu: Emulator) -> None:
         provider, client_id, _ = fake(other, "github")
         person = choose(other, "github")
         with pytest.raises(ApiError) as caught:
-            providers.login_with_provider(app.users, provider, client_id=client_id, opener=person)
+            providers.login_with_provider(
+                app.users, provider, client_id=client_id, opener=person, timeout=20
+            )
         assert caught.value.code == 3060
         page = person.page()
         assert page.status_code == 400
@@ -417,7 +428,7 @@ def test_twitter_login(emu: Emulator, app: Backendless) -> None:
     provider, key, secret = fake(emu, "twitter")
     person = FormBrowser({"action": "add", "email": "tw@example.com", "name": "Tw Itter"})
     user = providers.login_with_provider(
-        app.users, provider, client_id=key, client_secret=secret, opener=person
+        app.users, provider, client_id=key, client_secret=secret, opener=person, timeout=20
     )
     assert user.email == "tw@example.com"
     assert "You are signed in as Tw Itter." in person.page().text
@@ -427,7 +438,7 @@ def test_twitter_login(emu: Emulator, app: Backendless) -> None:
 def test_twitter_token_and_secret(emu: Emulator) -> None:
     provider, key, secret = fake(emu, "twitter")
     token = providers.fetch_provider_token(
-        provider, client_id=key, client_secret=secret, opener=choose(emu, "twitter")
+        provider, client_id=key, client_secret=secret, opener=choose(emu, "twitter"), timeout=20
     )
     assert token.provider == "twitter"
     assert token.token_secret
@@ -444,6 +455,7 @@ def test_twitter_deny_is_cancelled(emu: Emulator, app: Backendless) -> None:
             client_id=key,
             client_secret=secret,
             opener=FormBrowser({"action": "deny"}),
+            timeout=20,
         )
 
 
@@ -452,7 +464,11 @@ def test_twitter_wrong_consumer_secret(emu: Emulator) -> None:
     opened: list[str] = []
     with pytest.raises(LoginFlowError, match="twitter refused the request token"):
         providers.fetch_provider_token(
-            provider, client_id=key, client_secret="not-the-secret", opener=opened.append
+            provider,
+            client_id=key,
+            client_secret="not-the-secret",
+            opener=opened.append,
+            timeout=20,
         )
     assert opened == []
 
@@ -473,7 +489,9 @@ def test_no_code_verifier_or_token_in_our_logs(
     caplog.set_level(logging.DEBUG)
     provider, client_id, _ = fake(emu, "google")
     person = choose(emu, "google")
-    user = providers.login_with_provider(app.users, provider, client_id=client_id, opener=person)
+    user = providers.login_with_provider(
+        app.users, provider, client_id=client_id, opener=person, timeout=20
+    )
     code = parse_qs(urlsplit(person.page().url).query)["code"][0]
     secrets = [code, pairs[0][0], user.user_token]
     ours = "\n".join(r.getMessage() for r in caplog.records if r.name == "backendless_auth")
