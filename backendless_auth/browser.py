@@ -11,8 +11,9 @@ given, as Backendless does with ``redirectAfterLoginUrl``). The receiver:
   right ``state`` is handed to the flow; the browser's page waits until the flow has finished
   (the session set, the user loaded) and then shows a self-contained success or failure page;
 * answers anything else with a short page and keeps waiting: other paths (``/favicon.ico``,
-  scanners) get 404, a request on its path with a missing or wrong ``state`` gets 400 (a stale
-  tab or a forged redirect must not end the login in progress, nor log anyone in);
+  scanners, a wrong state segment) get 404, a request on its path with a missing, wrong or
+  repeated ``state`` query parameter gets 400 (a stale tab or a forged redirect must not end
+  the login in progress, nor log anyone in);
 * never writes a request line anywhere (they carry the session token), and escapes every value
   it echoes into a page;
 * is closed, and its port released, on every way out: success, error, timeout, Ctrl+C.
@@ -307,6 +308,10 @@ class LoopbackReceiver:
             ...                                   # finish the login with callback.params
             receiver.finish(ok=True, message="Signed in.")
 
+    The accepted redirect's request is answered only once the flow calls :meth:`finish` (or
+    :meth:`close`, or after 60 seconds), so that the browser shows the real outcome: a client
+    that sends it must not expect an answer before the flow has taken it with :meth:`wait`.
+
     Args:
         state: The value the redirect must carry as ``state``; a fresh random one by default.
 
@@ -479,14 +484,16 @@ class LoopbackReceiver:
             return _NOT_HERE, False
         pairs = parse_qsl(parts.query, keep_blank_values=True)
         states = [value for key, value in pairs if key == "state"]
+        expected = self.state.encode()
         if parts.path == self._path:
             candidates = states
-        elif parts.path.startswith(self._path + "/") and parts.path.count("/") == 2:
-            # path_state_url: the segment is the state; a query state, if any, must agree.
-            candidates = [parts.path[len(self._path) + 1 :], *states]
-        else:
+        elif secrets.compare_digest(
+            parts.path.encode("utf-8", "replace"), f"{self._path}/{self.state}".encode()
+        ):
+            # path_state_url: the state is in the path; a query state, if any, must agree.
+            candidates = [self.state, *states]
+        else:  # any other path, a wrong state segment included, is just not served here
             return _NOT_HERE, False
-        expected = self.state.encode()
         if (
             not candidates
             or len(states) > 1
