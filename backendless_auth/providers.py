@@ -354,11 +354,14 @@ def _provider_failure(exc: BaseException, provider: str, step: str) -> Backendle
 
     if isinstance(exc, requests.RequestException):
         return _transport_error(exc, "POST", f"{provider} {step}")
-    error = getattr(exc, "error", None)  # oauthlib's OAuth2Error carries the provider's code
-    detail = error if isinstance(error, str) and error else type(exc).__name__
+    # oauthlib's OAuth2Error carries the provider's error code; requests-oauthlib's OAuth1
+    # errors the HTTP status. Neither message is used: they may quote the request.
+    error = getattr(exc, "error", None)
     status = getattr(exc, "status_code", None)
+    details = [error] if isinstance(error, str) and error else []
     if isinstance(status, int):
-        detail = f"HTTP {status}"
+        details.append(f"HTTP {status}")
+    detail = ", ".join(details) or type(exc).__name__
     return LoginFlowError(f"{provider} refused the {step}: {detail}")
 
 
