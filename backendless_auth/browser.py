@@ -56,6 +56,7 @@ __all__ = [
     "Callback",
     "LoopbackReceiver",
     "check_flow_options",
+    "flow_error",
     "params_from_url",
     "read_backendless_redirect",
     "run_in_browser",
