@@ -1,0 +1,369 @@
+"""The loopback receiver under attack: other interfaces, forged redirects, hostile values.
+
+The receiver that ends a browser login holds, for a few seconds, the right to log this process
+in. These tests act as the attacker: another machine on the network, another web page in the
+person's browser (CSRF, DNS rebinding), a scanner on this machine, a replayed redirect, and
+values crafted to break out of the page it renders. Each is refused, the login in progress goes
+on, exactly one login is served, and the port is released whatever happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from backendless_auth import LoginFlowError, LoginTimeoutError
+from backendless_auth.browser import Callback, LoopbackReceiver, flow_error, run_in_browser
+
+_FIGURES: dict[str, int] = {}
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def _count(name: str, n: int = 1) -> None:
+    _FIGURES[name] = _FIGURES.get(name, 0) + n
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report() -> Iterator[None]:
+    yield
+    print(f"\n[figures] receiver: {', '.join(f'{k}: {n}' for k, n in sorted(_FIGURES.items()))}")
+
+
+def _get(
+    port: int, target: str, *, host: str | None = None, method: str = "GET", timeout: float = 5
+) -> tuple[int, dict[str, str], str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        conn.putheader("Host", host if host is not None else f"127.0.0.1:{port}")
+        conn.endheaders()
+        answer = conn.getresponse()
+        headers = {k.lower(): v for k, v in answer.getheaders()}
+        return answer.status, headers, answer.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def _path(receiver: LoopbackReceiver) -> str:
+    return urlsplit(receiver.redirect_uri).path
+
+
+def _refused(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.settimeout(2)
+        try:
+            sock.connect((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _other_addresses() -> list[str]:
+    """This machine's addresses that are not loopback (those another host could reach)."""
+    found: set[str] = set()
+    for family, probe in ((socket.AF_INET, "192.0.2.1"), (socket.AF_INET6, "2001:db8::1")):
+        with contextlib.suppress(OSError), socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.connect((probe, 9))  # UDP: picks the outgoing address, sends nothing
+            address = sock.getsockname()[0]
+            if not address.startswith("127.") and address != "::1":
+                found.add(address)
+    with contextlib.suppress(OSError):
+        for info in socket.getaddrinfo(socket.gethostname(), None):
+            address = str(info[4][0])
+            if not address.startswith("127.") and address not in ("::1",) and "%" not in address:
+                found.add(address)
+    return sorted(found)
+
+
+@pytest.fixture
+def receiver() -> Iterator[LoopbackReceiver]:
+    with LoopbackReceiver() as r:
+        yield r
+
+
+def _deliver(receiver: LoopbackReceiver, query: str) -> Callback:
+    """Send the real redirect as the browser would, and take the login it delivers."""
+    answers: list[int] = []
+
+    def browser() -> None:
+        answers.append(_get(receiver.port, f"{_path(receiver)}?{query}", timeout=10)[0])
+
+    thread = threading.Thread(target=browser, daemon=True)
+    thread.start()
+    callback = receiver.wait(5)
+    receiver.finish(ok=True, message="Signed in.")
+    thread.join(10)
+    assert answers == [200]
+    return callback
+
+
+def _nothing_delivered(receiver: LoopbackReceiver) -> bool:
+    try:
+        receiver.wait(0.05)
+    except LoginTimeoutError:
+        return True
+    return False
+
+
+# --- binding -----------------------------------------------------------------------------------
+
+
+def test_listens_on_ipv4_loopback_only(receiver: LoopbackReceiver) -> None:
+    assert urlsplit(receiver.redirect_uri).hostname == "127.0.0.1"
+    others = _other_addresses()
+    for address in [*others, "::1"]:
+        _count("other interfaces tried")
+        assert _refused(receiver.port, address), f"reachable on {address}"
+    status, _, _ = _get(receiver.port, "/")
+    assert status == 404  # and it does answer on 127.0.0.1
+
+
+def test_each_receiver_gets_a_fresh_port_path_and_state() -> None:
+    with LoopbackReceiver() as a, LoopbackReceiver() as b:
+        assert a.port != b.port
+        assert _path(a) != _path(b)
+        assert a.state != b.state
+        assert len(a.state) >= 16
+        assert len(_path(a)) >= 16
+
+
+# --- forged and stray requests -------------------------------------------------------------------
+
+junk = st.text(
+    alphabet=st.characters(codec="ascii", exclude_characters="\r\n #?%&"),
+    min_size=1,
+    max_size=40,
+)
+
+
+@SETTINGS
+@given(path=junk, state=junk)
+def test_wrong_path_or_state_never_delivers_a_login(path: str, state: str) -> None:
+    with LoopbackReceiver() as receiver:
+        port, good_path = receiver.port, _path(receiver)
+        tries = [
+            ("/" + quote(path) + "?" + urlencode({"state": receiver.state, "code": "X" * 8}), 404),
+            (good_path + "?" + urlencode({"state": state, "code": "X" * 8}), 400),
+            (good_path + "?" + urlencode({"code": "X" * 8}), 400),
+            (good_path + "/" + quote(path) + "?state=" + receiver.state, 404),
+            (good_path + "?" + urlencode([("state", receiver.state), ("state", state)]), 400),
+        ]
+        for target, expected in tries:
+            if state == receiver.state and expected == 400:
+                continue
+            status, headers, body = _get(port, target)
+            _count("forged requests")
+            assert status == expected, target
+            assert receiver.state not in body
+            assert headers["cache-control"] == "no-store"
+        assert receiver.rejected >= 2
+        assert _nothing_delivered(receiver)
+        # The real redirect still works after all that.
+        assert _deliver(receiver, "state=" + receiver.state + "&code=12345678").params["code"]
+
+
+def test_dns_rebinding_host_is_refused(receiver: LoopbackReceiver) -> None:
+    target = _path(receiver) + "?state=" + receiver.state + "&code=12345678"
+    for host in (
+        f"evil.example:{receiver.port}",
+        "evil.example",
+        f"127.0.0.1:{receiver.port + 1}",
+        "",
+    ):
+        _count("forged requests")
+        status, _, _ = _get(receiver.port, target, host=host)
+        assert status == 404, host
+    assert _nothing_delivered(receiver)
+
+
+def test_cross_site_post_is_refused(receiver: LoopbackReceiver) -> None:
+    target = _path(receiver) + "?state=" + receiver.state + "&code=12345678"
+    _count("forged requests")
+    status, _, _ = _get(receiver.port, target, method="POST")
+    assert status in (404, 405, 501)
+    assert _nothing_delivered(receiver)
+
+
+def test_garbage_on_the_socket_does_not_stop_the_receiver(receiver: LoopbackReceiver) -> None:
+    for payload in (b"\x16\x03\x01\x02\x00", b"GET " + b"A" * 70000 + b"\r\n\r\n", b"\r\n\r\n"):
+        _count("garbage connections")
+        with (
+            socket.create_connection(("127.0.0.1", receiver.port), timeout=3) as sock,
+            contextlib.suppress(OSError),
+        ):
+            sock.sendall(payload)
+            sock.shutdown(socket.SHUT_WR)
+            while sock.recv(4096):
+                pass
+    assert _deliver(receiver, "state=" + receiver.state + "&a=b").params["a"] == "b"
+
+
+# --- one login, once -----------------------------------------------------------------------------
+
+
+def test_concurrent_redirects_deliver_exactly_one_login(receiver: LoopbackReceiver) -> None:
+    target = _path(receiver) + "?state=" + receiver.state
+    statuses: list[int] = []
+
+    def hit(n: int) -> None:
+        status, _, _ = _get(receiver.port, f"{target}&n={n}", timeout=10)
+        statuses.append(status)
+
+    threads = [threading.Thread(target=hit, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    first = receiver.wait(5)
+    receiver.finish(ok=True, message="done")
+    for thread in threads:
+        thread.join(10)
+    _count("concurrent redirects", len(threads))
+    assert statuses.count(200) == 1
+    assert sorted(set(statuses) - {200}) == [409]
+    assert _nothing_delivered(receiver)
+    assert "n" in first.params
+
+
+def test_a_replayed_redirect_after_the_login_finds_nobody() -> None:
+    seen: list[str] = []
+
+    def walk(url: str) -> None:
+        seen.append(url)
+        threading.Thread(target=_get_url, args=(url + "&code=12345678",), daemon=True).start()
+
+    result = run_in_browser(
+        lambda r: r.redirect_url,
+        lambda callback: callback.params["code"],
+        label="test",
+        opener=walk,
+        timeout=10,
+    )
+    assert result == "12345678"
+    port = urlsplit(seen[0]).port
+    assert port is not None
+    _count("replays")
+    assert _refused(port)
+
+
+def _get_url(url: str) -> tuple[int, str]:
+    parts = urlsplit(url)
+    assert parts.port is not None
+    status, _, body = _get(parts.port, f"{parts.path}?{parts.query}", timeout=70)
+    return status, body
+
+
+# --- what it echoes ------------------------------------------------------------------------------
+
+hostile = st.one_of(
+    st.sampled_from(
+        [
+            "<script>alert(1)</script>",
+            '"><img src=x onerror=alert(1)>',
+            "'; background:url(javascript:alert(1)) '",
+            "</p><iframe src=https://evil.example></iframe>",
+            "<!--",
+            "&lt;script&gt;",
+            "\u202eevil",
+            "a" * 5000,
+        ]
+    ),
+    st.text(max_size=200),
+)
+
+
+@SETTINGS
+@given(error=hostile, description=hostile)
+def test_echoed_values_are_escaped_in_the_page(error: str, description: str) -> None:
+    pages: list[tuple[int, dict[str, str], str]] = []
+
+    def browser(url: str) -> None:
+        def walk() -> None:
+            parts = urlsplit(url)
+            assert parts.port is not None
+            query = (
+                parts.query + "&" + urlencode({"error": error, "error_description": description})
+            )
+            pages.append(_get(parts.port, f"{parts.path}?{query}", timeout=20))
+
+        threading.Thread(target=walk, daemon=True).start()
+
+    def complete(callback: Callback) -> Any:
+        raise flow_error(
+            callback.params.get("error"), None, description=callback.params.get("error_description")
+        )
+
+    with pytest.raises(LoginFlowError):
+        run_in_browser(lambda r: r.redirect_url, complete, label="x", opener=browser, timeout=10)
+    deadline = time.monotonic() + 5
+    while not pages and time.monotonic() < deadline:
+        time.sleep(0.01)
+    status, headers, body = pages[0]
+    _count("hostile values echoed")
+    assert status == 400
+    lowered = body.lower()
+    for tag in ("<script", "<img", "<iframe", "<!--"):
+        assert tag not in lowered
+    assert lowered.count("<p") == 2  # the message and the note, nothing injected
+    assert "default-src 'none'" in headers["content-security-policy"]
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+# --- released on every path -------------------------------------------------------------------
+
+
+def _run(outcome: str) -> int:
+    ports: list[int] = []
+
+    def authorization_url(receiver: LoopbackReceiver) -> str:
+        ports.append(receiver.port)
+        if outcome == "url raises":
+            raise RuntimeError("no URL")
+        return receiver.redirect_url
+
+    def opener(url: str) -> None:
+        if outcome == "opener raises":
+            raise OSError("no browser")
+        if outcome == "timeout":
+            return
+        threading.Thread(target=_get_url, args=(url + "&code=12345678",), daemon=True).start()
+
+    def complete(callback: Callback) -> str:
+        if outcome == "complete raises":
+            raise LoginFlowError("refused")
+        if outcome == "ctrl-c":
+            raise KeyboardInterrupt
+        return callback.params["code"]
+
+    with contextlib.suppress(Exception, KeyboardInterrupt):
+        run_in_browser(authorization_url, complete, label="x", opener=opener, timeout=0.5)
+    return ports[0]
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    ["success", "url raises", "opener raises", "timeout", "complete raises", "ctrl-c"],
+)
+def test_port_released_on_every_path(outcome: str) -> None:
+    threads_before = threading.active_count()
+    port = _run(outcome)
+    _count("exit paths")
+    assert _refused(port)
+    with socket.socket() as sock:
+        # SO_REUSEADDR: a closed connection's TIME_WAIT is not a listener still holding it.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen()
+    deadline = time.monotonic() + 3
+    while threading.active_count() > threads_before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert threading.active_count() <= threads_before
