@@ -256,7 +256,7 @@ def test_timeout_is_passed_to_requests(rsps: responses.RequestsMock) -> None:
     seen: list[Any] = []
 
     class Recording(requests.Session):
-        def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        def request(self, *args: Any, **kwargs: Any) -> Any:
             seen.append((kwargs.get("timeout"), kwargs.get("allow_redirects")))
             return super().request(*args, **kwargs)
 
@@ -272,7 +272,7 @@ def test_default_timeout_is_always_on(rsps: responses.RequestsMock) -> None:
     seen: list[Any] = []
 
     class Recording(requests.Session):
-        def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        def request(self, *args: Any, **kwargs: Any) -> Any:
             seen.append(kwargs.get("timeout"))
             return super().request(*args, **kwargs)
 
