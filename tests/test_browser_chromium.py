@@ -121,8 +121,7 @@ def walk(url: str, person: Person, lands: Callable[[str], bool]) -> Callable[[An
             page = context.new_page()
             page.set_default_timeout(STEP_MS)
             strays = [
-                page.goto(stray).status  # type: ignore[union-attr]
-                for stray in (person.strays(url) if person.strays else [])
+                page.goto(stray).status for stray in (person.strays(url) if person.strays else [])
             ]
             page.goto(url)
             if not person.click:

@@ -13,6 +13,7 @@ import socket
 import sys
 import threading
 import types
+import webbrowser
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -93,7 +94,7 @@ def test_binds_loopback_only_on_a_system_port(receiver: LoopbackReceiver) -> Non
         infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
     except OSError:  # a host name that does not resolve: no other address to try
         infos = []
-    others = {info[4][0] for info in infos if not str(info[4][0]).startswith("127.")}
+    others = {str(info[4][0]) for info in infos if not str(info[4][0]).startswith("127.")}
     for address in others:
         with pytest.raises(OSError):
             socket.create_connection((address, receiver.port), timeout=2).close()
@@ -393,7 +394,12 @@ def no_display(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(sys, "platform", "linux")
     opened: list[str] = []
-    monkeypatch.setattr(browser.webbrowser, "open", lambda url, **_: opened.append(url) or True)
+
+    def fake_open(url: str, **_: object) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr(webbrowser, "open", fake_open)
     return opened
 
 
@@ -450,7 +456,7 @@ def test_a_browser_that_fails_to_open_falls_back_to_printing(
     no_display: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DISPLAY", ":0")
-    monkeypatch.setattr(browser.webbrowser, "open", lambda url, **_: False)
+    monkeypatch.setattr(webbrowser, "open", lambda url, **_: False)
     flow = Flow(visit_query=None)
     _visit_printed_url(capsys, flow)
     run_in_browser(flow.authorization_url, lambda cb: cb, label="x", timeout=10)

@@ -486,7 +486,12 @@ def test_no_code_verifier_or_token_in_our_logs(
 ) -> None:
     pairs: list[tuple[str, str]] = []
     original = providers._pkce_pair
-    monkeypatch.setattr(providers, "_pkce_pair", lambda: pairs.append(original()) or pairs[-1])
+
+    def spy() -> tuple[str, str]:
+        pairs.append(original())
+        return pairs[-1]
+
+    monkeypatch.setattr(providers, "_pkce_pair", spy)
     caplog.set_level(logging.DEBUG)
     provider, client_id, _ = fake(emu, "google")
     person = choose(emu, "google")
