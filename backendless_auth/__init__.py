@@ -5,14 +5,15 @@ Start with :class:`Backendless`; its ``users`` attribute is the :class:`UserServ
 
 # No "from __future__ import annotations" and only private aliases here: every public name of
 # this module is one that __all__ lists (tests/test_exported_members.py).
+import importlib as _importlib
 import logging as _logging
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
-from ._app import Backendless
-from ._config import Timeout
-from ._models import BackendlessUser, StoredSession
-from ._service import UserService
-from ._transport import HttpResponse, RequestsTransport, Transport
+# The errors are imported at once: they are cheap, and code catching them should not pay for
+# requests. Everything else is imported on first use (PEP 562), so that `import
+# backendless_auth`, `backendless_auth.exceptions` and the command line's --help stay fast;
+# `from backendless_auth import Backendless` still imports what it needs right there.
 from .exceptions import (
     ApiError,
     BackendlessError,
@@ -32,14 +33,38 @@ from .exceptions import (
     UnexpectedResponseError,
     UnknownApplicationError,
 )
-from .stores import (
-    AutoTokenStore,
-    FileTokenStore,
-    KeyringTokenStore,
-    MemoryTokenStore,
-    TokenStore,
-    default_token_store,
-)
+
+if _TYPE_CHECKING:
+    from ._app import Backendless
+    from ._config import Timeout
+    from ._models import BackendlessUser, StoredSession
+    from ._service import UserService
+    from ._transport import HttpResponse, RequestsTransport, Transport
+    from .stores import (
+        AutoTokenStore,
+        FileTokenStore,
+        KeyringTokenStore,
+        MemoryTokenStore,
+        TokenStore,
+        default_token_store,
+    )
+
+_LAZY = {
+    "AutoTokenStore": ".stores",
+    "Backendless": "._app",
+    "BackendlessUser": "._models",
+    "FileTokenStore": ".stores",
+    "HttpResponse": "._transport",
+    "KeyringTokenStore": ".stores",
+    "MemoryTokenStore": ".stores",
+    "RequestsTransport": "._transport",
+    "StoredSession": "._models",
+    "Timeout": "._config",
+    "TokenStore": ".stores",
+    "Transport": "._transport",
+    "UserService": "._service",
+    "default_token_store": ".stores",
+}
 
 __all__ = [
     "ApiError",
@@ -80,9 +105,18 @@ _logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 
 def __getattr__(name: str) -> _Any:
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(_importlib.import_module(module, __name__), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
     # Read from the installed metadata only when asked: importlib.metadata is slow to import.
     if name == "__version__":
         from importlib.metadata import version
 
         return version("backendless-auth")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -148,6 +148,8 @@ class AppConfig:
                     argument="domain",
                 )
             domain_url = _check_url(domain, "domain", allow_insecure_http=allow_insecure_http)
+            # The console shows the REST address with /api; both spellings name the same app.
+            domain_url = domain_url.removesuffix("/api").rstrip("/")
             parts = urlsplit(domain_url)
             return cls(
                 base_url=f"{domain_url}/api/",

@@ -484,7 +484,8 @@ class UserService:
     def logout(self) -> None:
         """End the session on the server, then forget it here and in the token store.
 
-        An answer saying the session is already gone (3023, 3064, 3090, 3091) counts as done.
+        An answer saying the session is already gone (3023, 3064, 3090, 3091, or any other
+        session-expired code) counts as done.
 
         Raises:
             ApiError: Any other refusal; the session is kept.
@@ -495,7 +496,8 @@ class UserService:
             try:
                 self._call("GET", _wire.LOGOUT, session=session)
             except ApiError as exc:
-                if exc.code not in _wire.SESSION_GONE_ON_LOGOUT:
+                gone = isinstance(exc, SessionExpiredError)
+                if not gone and exc.code not in _wire.SESSION_GONE_ON_LOGOUT:
                     raise
                 logger.debug("logout: the session was already gone (code %s)", exc.code)
         self._forget(session)

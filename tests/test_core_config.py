@@ -399,3 +399,13 @@ def test_construction_makes_no_request(rsps: responses.RequestsMock) -> None:
     Backendless(domain="https://xxxx.backendless.app").close()
 
     assert len(rsps.calls) == 0
+
+
+def test_a_domain_given_with_its_api_suffix_names_the_same_app() -> None:
+    from backendless_auth import Backendless
+
+    plain = Backendless(domain="https://xxxx.backendless.app")
+    suffixed = Backendless(domain="https://xxxx.backendless.app/api/")
+
+    assert suffixed.domain == plain.domain == "https://xxxx.backendless.app"
+    assert suffixed.namespace == plain.namespace

@@ -36,6 +36,8 @@ def isort_key(name: str) -> tuple[int, str]:
 
 def test_root_all_is_sorted_and_complete() -> None:
     exported = list(backendless_auth.__all__)
+    for name in exported:  # names imported on first use join the namespace once asked for
+        getattr(backendless_auth, name)
 
     assert exported == sorted(exported)
     assert len(exported) == len(set(exported))
@@ -77,6 +79,23 @@ def test_exported_objects_claim_the_package() -> None:
         value = getattr(backendless_auth, name)
         if inspect.isclass(value) or inspect.isfunction(value):
             assert value.__module__.startswith("backendless_auth"), name
+
+
+def test_dir_lists_every_exported_name_before_first_use() -> None:
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import backendless_auth as b; "
+            "print(sorted(set(b.__all__) - set(dir(b))), 'requests' in __import__('sys').modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+
+    assert completed.stdout.split() == ["[]", "False"]
 
 
 def test_every_error_is_reexported_at_the_root() -> None:
