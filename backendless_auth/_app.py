@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 from ._config import AppConfig, Timeout, settings_from_env
 from ._redact import REDACTOR
 from ._service import UserService
+from ._stores_memory import MemoryTokenStore, TokenStore
 from ._transport import RequestsTransport, Transport
 from .exceptions import ConfigurationError
-from .stores import MemoryTokenStore, TokenStore
 
 if TYPE_CHECKING:
     import requests

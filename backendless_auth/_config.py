@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -74,6 +73,8 @@ def is_loopback_host(host: str | None) -> bool:
     if host.lower() == "localhost" or host.lower().endswith(".localhost"):
         return True
     try:
+        import ipaddress  # only for plain http:// addresses: rare, and slow to import
+
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False

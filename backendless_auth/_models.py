@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import html
 import json
 import math
 from collections.abc import Mapping
@@ -177,6 +176,8 @@ class BackendlessUser:
         printer.text(repr(self) if not cycle else "BackendlessUser(...)")
 
     def _repr_html_(self) -> str:
+        import html  # notebooks only
+
         rows = [("objectId", self.object_id)]
         rows += [
             (key, value) for key, value in sorted(self.properties.items()) if key != "objectId"

@@ -18,6 +18,7 @@ from . import _wire
 from ._config import AppConfig
 from ._models import BackendlessUser, StoredSession
 from ._redact import REDACTOR
+from ._stores_memory import TokenStore
 from ._transport import HttpResponse, Transport
 from .exceptions import (
     ApiError,
@@ -28,7 +29,6 @@ from .exceptions import (
     UnexpectedResponseError,
     api_error_for,
 )
-from .stores import TokenStore
 
 logger = logging.getLogger("backendless_auth")
 
