@@ -250,7 +250,166 @@ METHODS: dict[str, tuple[Callable[[UserService, dict[str, Any]], object], tuple[
     ),
     "get_current_user": (lambda s, a: s.get_current_user(reload=a["reload"]), ("reload",)),
 }
-CASES = [(method, arg) for method, (_, args) in METHODS.items() for arg in args]
+# The browser and provider flows: a valid call would open a socket and wait for a person, so
+# they get the one-bad-argument property only, with the receiver watched for any start.
+bad_timeout = anything.filter(
+    lambda v: isinstance(v, bool) or not isinstance(v, (int, float))
+) | st.sampled_from([0, -1, -0.5, math.inf, -math.inf, math.nan])
+bad_redirected_url = (
+    not_str
+    | st.text(max_size=30).filter(
+        lambda s: not s.strip().lower().startswith(("http://", "https://"))
+    )
+    | st.sampled_from(
+        [
+            "http://127.0.0.1:5000/cb",
+            "https://x.test/cb?foo=bar",
+            "http://x.test/?userId=U1",
+            "http:///?a=b",
+        ]
+    )
+)
+FLOW_GOOD: dict[str, Any] = {
+    "open_browser": True,
+    "opener": lambda url: None,
+    "timeout": 30,
+    "redirected_url": "http://127.0.0.1:5000/cb?userId=U1&userToken=" + "T" * 36,
+    "provider": "https-google",
+    "client_id": "desktop-client",
+    "client_secret": None,
+    "provider_scope": None,
+    "backendless_code": None,  # None: the provider's own code
+}
+FLOW_BAD: dict[str, st.SearchStrategy[Any]] = {
+    "open_browser": not_bool,
+    "opener": anything.filter(lambda v: v is not None and not callable(v)),
+    "timeout": bad_timeout,
+    "redirected_url": bad_redirected_url,
+    "provider": anything.filter(lambda v: not isinstance(v, str))
+    | st.text(max_size=12).filter(lambda s: s.lower() not in _PRESETS),
+    "client_id": not_str | blank,
+    "client_secret": anything.filter(lambda v: v is not None and not isinstance(v, str))
+    | st.just(""),
+    # bytes is left out: providers._scope accepts b"" (see the xfail below).
+    "provider_scope": bad_scope.filter(lambda v: not isinstance(v, (bytes, bytearray))),
+    "backendless_code": bad_provider.filter(lambda v: v is not None),
+}
+_PRESETS = ("google", "facebook", "github", "linkedin", "twitter")
+GOOD.update(FLOW_GOOD)
+BAD.update(FLOW_BAD)
+
+
+def _provider(name: object) -> object:
+    from backendless_auth import providers
+
+    if name == "https-google":
+        return providers.GOOGLE  # real https endpoints: nothing is contacted before the flow
+    return name
+
+
+def _fetch(s: UserService, a: dict[str, Any]) -> object:
+    from backendless_auth import providers
+
+    return providers.fetch_provider_token(
+        _provider(a["provider"]),  # type: ignore[arg-type]
+        client_id=a["client_id"],
+        client_secret=a["client_secret"],
+        scope=a["provider_scope"],
+        open_browser=a["open_browser"],
+        opener=a["opener"],
+        timeout=a["timeout"],
+    )
+
+
+def _login_with_provider(s: UserService, a: dict[str, Any]) -> object:
+    from backendless_auth import providers
+
+    return providers.login_with_provider(
+        s,
+        _provider(a["provider"]),  # type: ignore[arg-type]
+        client_id=a["client_id"],
+        client_secret=a["client_secret"],
+        scope=a["provider_scope"],
+        provider_code=a["backendless_code"],
+        guest_user=a["guest_user"],
+        fields_mapping=a["fields_mapping"],
+        stay_logged_in=a["stay_logged_in"],
+        open_browser=a["open_browser"],
+        opener=a["opener"],
+        timeout=a["timeout"],
+    )
+
+
+FLOWS: dict[str, tuple[Callable[[UserService, dict[str, Any]], object], tuple[str, ...]]] = {
+    "login_with_browser": (
+        lambda s, a: s.login_with_browser(
+            a["provider_code"],
+            fields_mapping=a["fields_mapping"],
+            scope=a["scope"],
+            callback_url_domain=a["callback_url_domain"],
+            stay_logged_in=a["stay_logged_in"],
+            open_browser=a["open_browser"],
+            opener=a["opener"],
+            timeout=a["timeout"],
+        ),
+        (
+            "provider_code",
+            "fields_mapping",
+            "scope",
+            "callback_url_domain",
+            "stay_logged_in",
+            "open_browser",
+            "opener",
+            "timeout",
+        ),
+    ),
+    "complete_browser_login": (
+        lambda s, a: s.complete_browser_login(
+            a["redirected_url"], stay_logged_in=a["stay_logged_in"]
+        ),
+        ("redirected_url", "stay_logged_in"),
+    ),
+    "fetch_provider_token": (
+        _fetch,
+        (
+            "provider",
+            "client_id",
+            "client_secret",
+            "provider_scope",
+            "open_browser",
+            "opener",
+            "timeout",
+        ),
+    ),
+    "login_with_provider": (
+        _login_with_provider,
+        (
+            "provider",
+            "client_id",
+            "client_secret",
+            "provider_scope",
+            "backendless_code",
+            "guest_user",
+            "fields_mapping",
+            "stay_logged_in",
+            "open_browser",
+            "opener",
+            "timeout",
+        ),
+    ),
+}
+ALL_METHODS = {**METHODS, **FLOWS}
+CASES = [(method, arg) for method, (_, args) in ALL_METHODS.items() for arg in args]
+
+
+@pytest.fixture(autouse=True)
+def _no_receiver(monkeypatch: pytest.MonkeyPatch) -> None:
+    from backendless_auth import browser
+
+    def refuse(self: object) -> object:
+        raise AssertionError("a loopback receiver was started for refused arguments")
+
+    monkeypatch.setattr(browser.LoopbackReceiver, "start", refuse)
 
 
 @pytest.mark.parametrize(("method", "argument"), CASES, ids=[f"{m}-{a}" for m, a in CASES])
@@ -259,7 +418,7 @@ CASES = [(method, arg) for method, (_, args) in METHODS.items() for arg in args]
 def test_one_bad_argument_is_refused_before_any_request(
     method: str, argument: str, data: st.DataObject
 ) -> None:
-    call, _ = METHODS[method]
+    call, _ = ALL_METHODS[method]
     value = data.draw(BAD[argument], label=argument)
     service, transport = _service()
     if method == "get_current_user":
@@ -429,3 +588,15 @@ def test_memory_store_is_a_token_store() -> None:
     # The default store, for completeness: the other stores' arguments are tested above.
     app = Backendless(app_id="APP", api_key="KEY", token_store=MemoryTokenStore())
     assert app.users.user_token is None
+
+
+@pytest.mark.xfail(
+    strict=True, reason="providers._scope takes b'' for no scope (bytes is a Sequence)"
+)
+def test_provider_scope_refuses_bytes() -> None:
+    from backendless_auth import providers
+
+    with pytest.raises(InvalidArgumentError):
+        providers.fetch_provider_token(
+            providers.GOOGLE, client_id="desktop-client", scope=b"", opener=lambda url: None
+        )
