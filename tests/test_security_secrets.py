@@ -31,15 +31,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import keyring.backend
+import keyring.errors
 import pytest
 import requests
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from backendless_auth import (
+    AutoTokenStore,
     Backendless,
     BackendlessError,
     FileTokenStore,
+    KeyringTokenStore,
     NetworkError,
     SessionExpiredError,
 )
@@ -395,16 +399,101 @@ def run_every_flow(remote: RemoteEmulator, store_path: Path, found: Secrets) -> 
     app.users.logout()
     app.close()
 
+    # The other stores: the keyring (an in-memory backend), and the automatic choice falling
+    # back to files when the keyring does not work.
+    for keyring_store in (
+        KeyringTokenStore("backendless-auth-test", keyring_backend=MemoryKeyring()),
+        AutoTokenStore(keyring_backend=BrokenKeyring(), path=store_path / "auto"),
+    ):
+        keyed = remote.app(token_store=keyring_store)
+        kept = keyed.users.login_as_guest(stay_logged_in=True)
+        found.add(kept.user_token)
+        again_keyed = remote.app(token_store=keyring_store)
+        found.keep(keyring_store, again_keyed.users.get_current_user(), kept)
+        again_keyed.users.logout()
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring backend in a dict, for the keyring store's code path without a desktop."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.entries.pop((service, username), None)
+
+
+class BrokenKeyring(MemoryKeyring):
+    """A keyring that refuses every call, as a locked collection does."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise keyring.errors.PasswordSetError("the collection is locked")
+
+
+def run_the_cli(remote: RemoteEmulator, store_path: Path, found: Secrets) -> str:
+    """The command line with --debug, as a person would run it: everything it printed."""
+    import contextlib
+    import io
+
+    from backendless_auth import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    common = [
+        "--app-id",
+        remote.app_id,
+        "--api-key",
+        remote.api_key,
+        "--server-url",
+        remote.url,
+        "--store",
+        "file",
+        "--store-path",
+        str(store_path / "cli"),
+        "--debug",
+    ]
+    google = remote.account("google", "secrets-cli@example.com")
+    access = remote.token("google", google)["accessToken"]
+    found.add(access)
+    commands = [
+        ["guest", "--stay"],
+        ["whoami"],
+        ["valid"],
+        ["login", "google", "--access-token", access, "--stay"],
+        ["whoami", "--json"],
+        ["login", "google", "--access-token", "WRONG-CLI-ACCESS-TOKEN-0123"],
+        ["logout"],
+        ["valid"],
+    ]
+    found.add("WRONG-CLI-ACCESS-TOKEN-0123")
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        statuses = [cli.main([*common, *command]) for command in commands]
+    assert statuses[:5] == [0, 0, 0, 0, 0], (statuses, err.getvalue()[-2000:])
+    assert statuses[5] != 0  # the wrong access token was refused
+    stored = FileTokenStore(store_path / "cli").load(f"Backendless_{remote.app_id}")
+    assert stored is None  # logged out at the end
+    return out.getvalue() + err.getvalue()
+
 
 def test_no_secret_in_any_record_repr_str_or_exception(
     remote: RemoteEmulator, capture: Capture, seen: Secrets, tmp_path: Path
 ) -> None:
     run_every_flow(remote, tmp_path / "store", seen)
+    printed = run_the_cli(remote, tmp_path, seen)
     # The session file holds the token (that is its job), but no API key.
-    for path in (tmp_path / "store").iterdir():
-        assert remote.api_key not in path.read_text(errors="replace")
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert remote.api_key not in path.read_text(errors="replace")
 
-    texts = list(capture.texts)
+    texts = [*capture.texts, printed]
     for obj in seen.objects:
         texts += [repr(obj), str(obj)]
         if isinstance(obj, BaseException):
