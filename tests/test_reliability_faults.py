@@ -9,7 +9,9 @@ and the session held before the fault must survive it.
 
 from __future__ import annotations
 
+import re
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -277,3 +279,47 @@ def test_no_server_says_could_not_connect(call: str) -> None:
     assert app.users.user_token == "KEPT-TOKEN-123456"
     assert "SECRET-API-KEY-42" not in str(caught.value)
     assert "KEPT-TOKEN-123456" not in str(caught.value)
+
+
+# --- the browser login ---------------------------------------------------------------------------
+
+
+def _scripted_browser(url: str) -> None:
+    """Walk the emulator's sign-in page with plain requests, in the background, as a browser."""
+
+    def walk() -> None:
+        with requests.Session() as http:
+            page = http.get(url, timeout=10)
+            chosen = re.search(r"name='account' value='([^']+)'", page.text)
+            assert chosen is not None
+            answer = http.post(
+                page.url,
+                data={"action": "choose", "account": chosen.group(1)},
+                allow_redirects=False,
+                timeout=10,
+            )
+            while answer.is_redirect:
+                answer = http.get(answer.headers["location"], allow_redirects=False, timeout=30)
+
+    threading.Thread(target=walk, daemon=True).start()
+
+
+def test_browser_login_retries_the_user_load(emu: Emulator, app: Backendless) -> None:
+    _guest(app)
+    fault = emu.set_fault("reset", path="/data/Users/", method="GET", count=1)
+    user = app.users.login_with_browser("google", opener=_scripted_browser, timeout=20)
+    assert app.users.user_token == user.user_token
+    assert _fired(fault) == 1  # reset once, then retried
+
+
+def test_browser_login_request_url_not_resent(emu: Emulator, app: Backendless) -> None:
+    before = _guest(app)
+    fault = emu.set_fault("error", path="request_url", method="POST", status=503, count=None)
+    opened: list[str] = []
+    with pytest.raises(ApiError) as caught:
+        app.users.login_with_browser("google", opener=opened.append, timeout=5)
+    emu.clear_faults()
+    assert caught.value.status == 503
+    assert opened == []  # nothing to open: no URL came back
+    assert _fired(fault) == 1
+    _assert_session_kept(app, before)
