@@ -269,6 +269,12 @@ bad_redirected_url = (
         ]
     )
 )
+
+
+def _not_a_preset(name: str) -> bool:
+    return name.lower() not in ("google", "facebook", "github", "linkedin", "twitter")
+
+
 FLOW_GOOD: dict[str, Any] = {
     "open_browser": True,
     "opener": lambda url: None,
@@ -286,7 +292,7 @@ FLOW_BAD: dict[str, st.SearchStrategy[Any]] = {
     "timeout": bad_timeout,
     "redirected_url": bad_redirected_url,
     "provider": anything.filter(lambda v: not isinstance(v, str))
-    | st.text(max_size=12).filter(lambda s: s.lower() not in _PRESETS),
+    | st.text(max_size=12).filter(_not_a_preset),
     "client_id": not_str | blank,
     "client_secret": anything.filter(lambda v: v is not None and not isinstance(v, str))
     | st.just(""),
@@ -294,7 +300,6 @@ FLOW_BAD: dict[str, st.SearchStrategy[Any]] = {
     "provider_scope": bad_scope.filter(lambda v: not isinstance(v, (bytes, bytearray))),
     "backendless_code": bad_provider.filter(lambda v: v is not None),
 }
-_PRESETS = ("google", "facebook", "github", "linkedin", "twitter")
 GOOD.update(FLOW_GOOD)
 BAD.update(FLOW_BAD)
 
@@ -598,5 +603,8 @@ def test_provider_scope_refuses_bytes() -> None:
 
     with pytest.raises(InvalidArgumentError):
         providers.fetch_provider_token(
-            providers.GOOGLE, client_id="desktop-client", scope=b"", opener=lambda url: None
+            providers.GOOGLE,
+            client_id="desktop-client",
+            scope=b"",  # type: ignore[arg-type]
+            opener=lambda url: None,
         )

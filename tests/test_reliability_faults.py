@@ -142,6 +142,7 @@ def test_slow_get_is_retried_then_times_out(emu: Emulator, app: Backendless) -> 
         app.users.is_valid_login()
     emu.clear_faults()
     assert "did not answer in time" in str(caught.value)
+    assert before.user_token is not None
     assert before.user_token not in str(caught.value)
     assert _fired(fault) == 3  # the first try and two retries
     _assert_session_kept(app, before)

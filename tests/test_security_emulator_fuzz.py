@@ -94,8 +94,9 @@ def test_admin_routes_refuse_every_request_without_the_token(
         guarded += 1
 
         @given(
-            case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE), token=wrong_tokens
-        )  # type: ignore[arg-type]
+            case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE),  # type: ignore[arg-type]
+            token=wrong_tokens,
+        )
         @settings(
             max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None
         )

@@ -416,10 +416,10 @@ def run_every_flow(remote: RemoteEmulator, store_path: Path, found: Secrets) -> 
 class MemoryKeyring(keyring.backend.KeyringBackend):
     """A keyring backend in a dict, for the keyring store's code path without a desktop."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.entries: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:

@@ -124,7 +124,8 @@ def serve() -> Iterator[Callable[..., _Recorder]]:
 
 
 def _url(server: _Recorder, scheme: str = "http", host: str | None = None) -> str:
-    return f"{scheme}://{host or server.server_address[0]}:{server.server_address[1]}"
+    address, port = server.server_address[:2]
+    return f"{scheme}://{host or str(address)}:{port}"
 
 
 def _app_with_session(url: str, **kwargs: Any) -> Backendless:
@@ -294,8 +295,11 @@ def test_plain_http_elsewhere_needs_the_explicit_opt_in() -> None:
     assert app.server_url == "http://example.com"
     with pytest.raises(ConfigurationError):
         Backendless(
-            app_id="APP", api_key="KEY", server_url="http://example.com", allow_insecure_http=1
-        )  # type: ignore[arg-type]
+            app_id="APP",
+            api_key="KEY",
+            server_url="http://example.com",
+            allow_insecure_http=1,  # type: ignore[arg-type]
+        )
 
 
 _LABEL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=10)
