@@ -525,7 +525,7 @@ class UserService:
             raise UnexpectedResponseError(
                 "the token check answered something other than true or false",
                 status=answer.status,
-                body=answer.body,
+                body=_diagnostic(answer.body),
             )
         return valid
 
@@ -703,6 +703,15 @@ def _signed_in_as(user: BackendlessUser) -> str:
 # --- answers ---------------------------------------------------------------------------------
 
 
+def _diagnostic(body: bytes) -> bytes:
+    """The start of a body, kept on an error for diagnosis, with any session token masked.
+
+    A login answer that cannot be used may still carry a live ``user-token``: the server opened
+    a session this process will never adopt. It must not travel on in the exception.
+    """
+    return REDACTOR.redact(body[:2048].decode("utf-8", "replace")).encode("utf-8")
+
+
 def _json_from(answer: HttpResponse) -> Any:
     if not answer.body.strip():
         raise UnexpectedResponseError(
@@ -716,7 +725,7 @@ def _json_from(answer: HttpResponse) -> Any:
             f"the server answered HTTP {answer.status} with {kind} "
             f"({answer.content_type or 'no content type'}); is the app address right?",
             status=answer.status,
-            body=answer.body,
+            body=_diagnostic(answer.body),
         ) from None
 
 
@@ -728,7 +737,7 @@ def _user_from(answer: HttpResponse, *, need_token: bool) -> BackendlessUser:
         raise UnexpectedResponseError(
             f"the server answered with something that is not a user: {exc}",
             status=answer.status,
-            body=answer.body,
+            body=_diagnostic(answer.body),
         ) from None
     if need_token and user.user_token is None:
         raise UnexpectedResponseError(
@@ -749,7 +758,7 @@ def _url_from(answer: HttpResponse) -> str:
         raise UnexpectedResponseError(
             "the authorization URL answer held no http(s) URL",
             status=answer.status,
-            body=answer.body,
+            body=_diagnostic(answer.body),
         )
     return url
 
@@ -775,5 +784,5 @@ def _error_from(answer: HttpResponse, method: str, template: str) -> Exception:
     return UnexpectedResponseError(
         f"{method} {template}: the server answered HTTP {answer.status} with {kind}",
         status=answer.status,
-        body=answer.body,
+        body=_diagnostic(answer.body),
     )

@@ -253,3 +253,50 @@ def test_any_answer_over_requests_keeps_the_file_store_intact(
         with Backendless(app_id="APP", api_key="KEY", token_store=store, timeout=2) as app:
             _previous_session(store, app.namespace)
             _check(call, app.users, store, app.namespace)
+
+
+# --- a token in a broken answer ----------------------------------------------------------------
+
+NEW_TOKEN = "ORPHAN-SESSION-TOKEN-0123456789ABCDEF"
+
+
+@st.composite
+def broken_login_answers(draw: st.DrawFn) -> HttpResponse:
+    """An answer that carries a fresh session token but is not a usable login answer."""
+    user = {**USER, "user-token": NEW_TOKEN}
+    kind = draw(st.sampled_from(["wrong types", "truncated", "error status", "html"]))
+    if kind == "wrong types":
+        user[draw(st.sampled_from(["objectId", "created", "email"]))] = draw(
+            st.sampled_from([[], {}, True])
+        )
+        text = json.dumps(user)
+    elif kind == "truncated":
+        full = json.dumps(user)
+        text = full[: draw(st.integers(full.index(NEW_TOKEN) + len(NEW_TOKEN), len(full) - 1))]
+    elif kind == "html":
+        text = f"<html><body><pre>{json.dumps(user)}</pre></body></html>"
+    else:
+        text = json.dumps(user)
+    status = draw(st.sampled_from([400, 500, 502])) if kind == "error status" else 200
+    return HttpResponse(status, {"content-type": "application/json"}, text.encode())
+
+
+@pytest.mark.parametrize(
+    "call", ["login_with_oauth2", "login_with_oauth1", "login_as_guest", "complete_browser_login"]
+)
+@SETTINGS
+@given(answer=broken_login_answers())
+def test_a_token_in_a_broken_answer_is_not_kept_in_the_error(
+    call: str, answer: HttpResponse
+) -> None:
+    app = Backendless(app_id="APP", api_key="KEY", transport=ScriptedTransport(answer))
+    error: BackendlessError | None = None
+    try:
+        CALLS[call](app.users)
+    except BackendlessError as exc:
+        error = exc
+    assert error is not None
+    _count("broken login answers")
+    for text in (str(error), repr(error), repr(vars(error))):
+        assert NEW_TOKEN not in text
+    assert app.users.user_token is None
