@@ -127,6 +127,7 @@ class RequestsTransport:
         attempt = 0
         while True:
             started = time.perf_counter()
+            failure: NetworkError | RequestTimeout | None = None
             try:
                 answer = self._session.request(
                     method,
@@ -145,7 +146,7 @@ class RequestsTransport:
                 error = _transport_error(exc, method, label)
                 logger.debug("%s %s failed: %s%s", method, label, error, "; retrying" * retry)
                 if not retry:
-                    raise error from None
+                    failure = error
             else:
                 status = answer.status_code
                 if logger.isEnabledFor(logging.DEBUG):
@@ -162,6 +163,10 @@ class RequestsTransport:
                         headers={key.lower(): value for key, value in answer.headers.items()},
                         body=content,
                     )
+            if failure is not None:
+                # Raised outside the except block, so that the requests error, whose message
+                # holds the URL (API key, maybe a user token), does not ride along as context.
+                raise failure from None
             time.sleep(_RETRY_DELAYS[attempt])
             attempt += 1
 

@@ -498,6 +498,11 @@ def test_no_secret_in_any_record_repr_str_or_exception(
         texts += [repr(obj), str(obj)]
         if isinstance(obj, BaseException):
             texts += [repr(obj.args), str(getattr(obj, "body", ""))]
+            # The whole chain, suppressed context included: error reporters walk it.
+            chained = obj.__cause__ or obj.__context__
+            while chained is not None:
+                texts += [f"chained {type(chained).__name__}: {chained!s} {chained!r}"]
+                chained = chained.__cause__ or chained.__context__
     leaks = [
         (secret[:4] + "…", text[:300]) for text in texts for secret in seen.values if secret in text
     ]
