@@ -396,6 +396,28 @@ def run_every_flow(remote: RemoteEmulator, store_path: Path, found: Secrets) -> 
     )
     found.add(via_twitter.user_token)
     found.keep(via_twitter)
+
+    # Provider refusals: a wrong OAuth2 client secret (after the person signed in: the code
+    # exchange fails), a wrong OAuth1 consumer secret (the request token is refused).
+    wrong_secret = "WRONG-CLIENT-SECRET-" + secrets.token_hex(6)
+    found.add(wrong_secret)
+    with pytest.raises(BackendlessError) as code_refused:
+        providers.fetch_provider_token(
+            google_provider,
+            client_id=ep["client_id"],
+            client_secret=wrong_secret,
+            opener=scripted_browser(found),
+            timeout=30,
+        )
+    with pytest.raises(BackendlessError) as request_token_refused:
+        providers.fetch_provider_token(
+            twitter_provider,
+            client_id=tw["consumer_key"],
+            client_secret=wrong_secret,
+            opener=scripted_browser(found),
+            timeout=30,
+        )
+    found.keep(code_refused.value, request_token_refused.value)
     app.users.logout()
     app.close()
 
