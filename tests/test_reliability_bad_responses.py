@@ -54,7 +54,9 @@ def _report() -> Any:
         f"\n[figures] bad responses: {tried} generated answers, "
         f"{_FIGURES.get('raised', 0)} raised our errors, {_FIGURES.get('returned', 0)} returned, "
         f"{_FIGURES.get('expired', 0)} cleared the session by design (session expired), "
-        f"sessions lost otherwise: {_FIGURES.get('lost', 0)}, foreign exceptions: 0"
+        f"sessions lost otherwise: {_FIGURES.get('lost', 0)}, foreign exceptions: 0; "
+        f"{_FIGURES.get('broken login answers', 0)} broken login answers carrying a fresh "
+        "token, tokens kept in an error: 0"
     )
 
 
