@@ -46,13 +46,6 @@ def _optional_str(data: Mapping[str, Any], column: str) -> str | None:
     )
 
 
-def _same_moment(value: Any, column: str) -> _dt.datetime | None:
-    try:
-        return _epoch_ms(value, column)
-    except InvalidArgumentError:
-        return None
-
-
 def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(value))
 
@@ -102,8 +95,12 @@ class BackendlessUser:
             (_wire.UPDATED, self.updated),
             (_wire.LAST_LOGIN, self.last_login),
         ):
-            if moment is not None and _same_moment(columns.get(column), column) != moment:
-                columns[column] = round(moment.timestamp() * 1000)
+            if moment is not None:
+                millis = round(moment.timestamp() * 1000)
+                # Compared as numbers: parsing the column again would cost a datetime per login.
+                current = columns.get(column)
+                if not isinstance(current, (int, float)) or round(current) != millis:
+                    columns[column] = millis
         object.__setattr__(self, "properties", MappingProxyType(columns))
 
     @classmethod
