@@ -99,7 +99,8 @@ class BackendlessUser:
                 millis = round(moment.timestamp() * 1000)
                 # Compared as numbers: parsing the column again would cost a datetime per login.
                 current = columns.get(column)
-                if not isinstance(current, (int, float)) or round(current) != millis:
+                numeric = isinstance(current, (int, float)) and math.isfinite(current)
+                if not numeric or round(current) != millis:
                     columns[column] = millis
         object.__setattr__(self, "properties", MappingProxyType(columns))
 
