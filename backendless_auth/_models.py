@@ -99,8 +99,12 @@ class BackendlessUser:
                 millis = round(moment.timestamp() * 1000)
                 # Compared as numbers: parsing the column again would cost a datetime per login.
                 current = columns.get(column)
-                numeric = isinstance(current, (int, float)) and math.isfinite(current)
-                if not numeric or round(current) != millis:
+                same = (
+                    isinstance(current, (int, float))
+                    and math.isfinite(current)
+                    and round(current) == millis
+                )
+                if not same:
                     columns[column] = millis
         object.__setattr__(self, "properties", MappingProxyType(columns))
 
