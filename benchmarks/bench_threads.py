@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
     with InstantServer() as server:
         app = Backendless(app_id="BENCH-APP", api_key="BENCH-KEY", server_url=server.url)
@@ -73,17 +74,28 @@ def main(argv: list[str] | None = None) -> int:
             return bare.get(url, headers={"user-token": token}, timeout=(10, 30)).json()
 
         total = args.threads * args.calls
-        print(f"{args.threads} threads x {args.calls} calls of is_valid_login, one shared client")
+        print(
+            f"{args.threads} threads x {args.calls} calls of is_valid_login, one shared client, "
+            f"{args.rounds} interleaved rounds (medians)"
+        )
         print(f"{'client':<16}{'calls/s':>10}{'p50 µs':>10}{'p99 µs':>10}")
-        results = {}
-        for name, call in (("requests", bare_call), ("backendless", users.is_valid_login)):
+        clients = (("requests", bare_call), ("backendless", users.is_valid_login))
+        rates: dict[str, list[float]] = {name: [] for name, _ in clients}
+        latencies: dict[str, list[float]] = {name: [] for name, _ in clients}
+        for _, call in clients:
             _run(call, args.threads, 10)  # warm up the pool
-            elapsed, latencies = _run(call, args.threads, args.calls)
-            results[name] = total / elapsed
+        for _ in range(args.rounds):
+            for name, call in clients:
+                elapsed, measured = _run(call, args.threads, args.calls)
+                rates[name].append(total / elapsed)
+                latencies[name].extend(measured)
+        results = {}
+        for name, _ in clients:
+            results[name] = statistics.median(rates[name])
             print(
-                f"{name:<16}{total / elapsed:>10.0f}"
-                f"{statistics.median(latencies) * 1e6:>10.0f}"
-                f"{_quantile(latencies, 0.99) * 1e6:>10.0f}"
+                f"{name:<16}{results[name]:>10.0f}"
+                f"{statistics.median(latencies[name]) * 1e6:>10.0f}"
+                f"{_quantile(latencies[name], 0.99) * 1e6:>10.0f}"
             )
         ratio = results["backendless"] / results["requests"]
         print(f"throughput ratio backendless/requests: {ratio:.3f}")

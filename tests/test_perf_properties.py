@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from instant_server import InstantServer
 
-from backendless_auth import Backendless
+from backendless_auth import Backendless, HttpResponse, MemoryTokenStore, StoredSession
 
 
 def test_sequential_calls_share_one_connection() -> None:
@@ -48,3 +50,42 @@ def test_import_does_not_load_optional_heavy_modules(module: str) -> None:
     ).stdout
     loaded = json.loads(out)
     assert not [name for name in loaded if name == module or name.startswith(module + ".")]
+
+
+class _MeetingTransport:
+    """Answers only once ``parties`` requests are in flight together."""
+
+    def __init__(self, parties: int) -> None:
+        self.barrier = threading.Barrier(parties, timeout=10)
+
+    def send(
+        self, method: str, url: str, *, headers: object, body: bytes | None, label: str
+    ) -> HttpResponse:
+        self.barrier.wait()  # raises BrokenBarrierError if the calls were serialised
+        if label.endswith("isvalidusertoken/{}"):
+            return HttpResponse(200, {"content-type": "application/json"}, b"true")
+        user = {"objectId": "U1", "user-token": "TOKEN-123456", "userStatus": "ENABLED"}
+        return HttpResponse(200, {"content-type": "application/json"}, json.dumps(user).encode())
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("calls", [("login", "login"), ("login", "check"), ("check", "check")])
+def test_no_lock_is_held_while_a_request_is_in_flight(calls: tuple[str, str]) -> None:
+    transport = _MeetingTransport(parties=2)
+    store = MemoryTokenStore()  # a session from an earlier run: every call goes out
+    store.save("Backendless_APP", StoredSession(user_token="TOKEN-000000", user_id="U0"))
+    users = Backendless(app_id="APP", api_key="KEY", transport=transport, token_store=store).users
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [
+            pool.submit(
+                (lambda: users.login_with_oauth2("google", "provider-token"))
+                if call == "login"
+                else users.is_valid_login
+            )
+            for call in calls
+        ]
+        results = [future.result(timeout=30) for future in futures]
+
+    assert len(results) == 2
