@@ -315,7 +315,12 @@ def _scope(value: object, default: str) -> str:
         return default
     if isinstance(value, str):
         return value
-    if isinstance(value, Sequence) and all(isinstance(item, str) and item for item in value):
+    # bytes is a Sequence too: b"" would otherwise pass as "no scope".
+    if (
+        isinstance(value, Sequence)
+        and not isinstance(value, (bytes, bytearray))
+        and all(isinstance(item, str) and item for item in value)
+    ):
         return " ".join(value)
     raise InvalidArgumentError(
         "scope must be a string, or a sequence of non-empty strings", argument="scope"

@@ -296,8 +296,7 @@ FLOW_BAD: dict[str, st.SearchStrategy[Any]] = {
     "client_id": not_str | blank,
     "client_secret": anything.filter(lambda v: v is not None and not isinstance(v, str))
     | st.just(""),
-    # bytes is left out: providers._scope accepts b"" (see the xfail below).
-    "provider_scope": bad_scope.filter(lambda v: not isinstance(v, (bytes, bytearray))),
+    "provider_scope": bad_scope,
     "backendless_code": bad_provider.filter(lambda v: v is not None),
 }
 GOOD.update(FLOW_GOOD)
@@ -595,16 +594,15 @@ def test_memory_store_is_a_token_store() -> None:
     assert app.users.user_token is None
 
 
-@pytest.mark.xfail(
-    strict=True, reason="providers._scope takes b'' for no scope (bytes is a Sequence)"
-)
-def test_provider_scope_refuses_bytes() -> None:
+@pytest.mark.parametrize("scope", [b"", b"openid", bytearray(b"email")])
+def test_provider_scope_refuses_bytes(scope: object) -> None:
     from backendless_auth import providers
 
-    with pytest.raises(InvalidArgumentError):
+    with pytest.raises(InvalidArgumentError) as caught:
         providers.fetch_provider_token(
             providers.GOOGLE,
             client_id="desktop-client",
-            scope=b"",  # type: ignore[arg-type]
+            scope=scope,  # type: ignore[arg-type]
             opener=lambda url: None,
         )
+    assert caught.value.argument == "scope"
