@@ -70,6 +70,20 @@ def _os_message(exc: OSError) -> str:
     return type(exc).__name__
 
 
+class _NotOursError(TokenStoreError):
+    """A session file or folder belongs to another user: never read, written or adopted."""
+
+
+def _other_owner(info: os.stat_result, *, trust_root: bool = False) -> int | None:
+    """Return the owner's uid when it is another user's, else ``None`` (always, off POSIX)."""
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:
+        return None
+    if info.st_uid == getuid() or (trust_root and info.st_uid == 0):
+        return None
+    return info.st_uid
+
+
 def _fsync_folder(folder: Path) -> None:
     # Makes the rename itself durable; some platforms (Windows) cannot open a folder.
     try:
@@ -97,6 +111,11 @@ class FileTokenStore:
 
     A file that does not hold a session (garbage, truncated, empty, another shape) is moved
     aside to ``<name>.corrupt`` with a warning and counts as no session.
+
+    On POSIX, a session file owned by another user (planted in a folder others can write to,
+    such as ``/tmp``) is never adopted: ``load`` logs a warning and counts it as no session,
+    ``save`` refuses to replace it. The same goes for a folder owned by another user (root
+    excepted, as for ``/tmp`` itself).
 
     Args:
         path: The folder; by default ``platformdirs.user_data_dir("backendless-auth")``
@@ -139,34 +158,46 @@ class FileTokenStore:
     def load(self, namespace: str) -> StoredSession | None:
         """Return the session saved under ``namespace``, or ``None``.
 
+        A file or folder owned by another user counts as no session (with a warning).
+
         Raises:
             TokenStoreError: The file exists but cannot be opened or read (an OS error).
         """
         target = self.file_for(namespace)
-        with self._locked(namespace):
-            try:
-                with open(target, "rb") as handle:
-                    self._tighten(handle.fileno(), target)
-                    data = handle.read(_MAX_BYTES + 1)
-            except FileNotFoundError:
-                return None
-            except OSError as exc:
-                raise TokenStoreError(
-                    f"the session file {target} cannot be read: {_os_message(exc)}"
-                ) from exc
-            try:
-                if len(data) > _MAX_BYTES:
-                    raise ValueError("too large to be a session")
-                return StoredSession.from_json(data)
-            except ValueError as exc:
-                self._move_aside(target, reason=str(exc))
-                return None
+        try:
+            with self._locked(namespace):
+                return self._load(target)
+        except _NotOursError as exc:
+            # Adopting it would log this program in as whoever planted it (session fixation).
+            logger.warning("%s; it counts as no session", exc)
+            return None
+
+    def _load(self, target: Path) -> StoredSession | None:
+        try:
+            with open(target, "rb") as handle:
+                self._check_owner(os.fstat(handle.fileno()), target)
+                self._tighten(handle.fileno(), target)
+                data = handle.read(_MAX_BYTES + 1)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise TokenStoreError(
+                f"the session file {target} cannot be read: {_os_message(exc)}"
+            ) from exc
+        try:
+            if len(data) > _MAX_BYTES:
+                raise ValueError("too large to be a session")
+            return StoredSession.from_json(data)
+        except ValueError as exc:
+            self._move_aside(target, reason=str(exc))
+            return None
 
     def save(self, namespace: str, session: StoredSession) -> None:
         """Replace the session saved under ``namespace``, atomically.
 
         Raises:
-            TokenStoreError: The file cannot be written; the previous one is left intact.
+            TokenStoreError: The file cannot be written, or the file or folder in its place
+                belongs to another user; the previous one is left intact.
         """
         data = session.to_json().encode("utf-8")
         target = self.file_for(namespace)
@@ -198,7 +229,7 @@ class FileTokenStore:
             return
         try:
             self._folder.mkdir(mode=_FOLDER_MODE, parents=True, exist_ok=True)
-            mode = stat.S_IMODE(self._folder.stat().st_mode)
+            info = self._folder.stat()
         except OSError as exc:
             if self._folder.is_file():
                 raise TokenStoreError(
@@ -208,6 +239,15 @@ class FileTokenStore:
             raise TokenStoreError(
                 f"the token store folder {self._folder} cannot be created: {_os_message(exc)}"
             ) from exc
+        # Checked before any lock file is created in it. Root is trusted with the folder: a
+        # shared folder such as /tmp is root's, and the files in it are checked one by one.
+        owner = _other_owner(info, trust_root=True)
+        if owner is not None:
+            raise _NotOursError(
+                f"the token store folder {self._folder} belongs to another user (uid {owner}); "
+                f"it is not used"
+            )
+        mode = stat.S_IMODE(info.st_mode)
         if mode & 0o077:
             # Not tightened: the folder may be shared (a home, /tmp) and is not ours to change;
             # the session files in it are 0600 regardless.
@@ -239,6 +279,14 @@ class FileTokenStore:
     def _locked(self, namespace: str) -> _Locked:
         return _Locked(self, namespace)
 
+    def _check_owner(self, info: os.stat_result, target: Path) -> None:
+        owner = _other_owner(info)
+        if owner is not None:
+            raise _NotOursError(
+                f"the session file {target} belongs to another user (uid {owner}), not to this "
+                f"one; it is neither read nor replaced"
+            )
+
     def _tighten(self, fd: int, target: Path) -> None:
         mode = stat.S_IMODE(os.fstat(fd).st_mode)
         if mode & 0o077:
@@ -254,6 +302,15 @@ class FileTokenStore:
             )
 
     def _write(self, target: Path, data: bytes) -> None:
+        try:
+            # lstat: a link planted in place of the file is judged itself, never followed.
+            self._check_owner(os.lstat(target), target)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise TokenStoreError(
+                f"the session could not be saved to {target}: {_os_message(exc)}"
+            ) from exc
         self._remove_stale_temps(target)
         fd, temp_name = -1, ""
         try:
