@@ -48,7 +48,7 @@ from .config import (
 )
 from .db import Database
 from .faults import FaultBox, FaultError, fault_from_json
-from .providers import Client, ProviderHub, is_loopback_url, new_account, userinfo
+from .providers import Client, ProviderHub, new_account, redirect_url_allowed, userinfo
 from .wire import (
     MAX_BODY,
     ApiError,
@@ -261,15 +261,7 @@ class EmulatorApp:
 
     # --- redirect policy -------------------------------------------------------------------
     def redirect_allowed(self, url: str) -> bool:
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return False
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            return False
-        if is_loopback_url(url):
-            return True
-        return any(url.startswith(prefix) for prefix in self.allowed_redirects)
+        return redirect_url_allowed(url, self.allowed_redirects)
 
     def _web_redirect_ok(self, provider: str, uri: str) -> bool:
         if not self.redirect_allowed(uri):

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlencode, urlsplit
+from urllib.parse import SplitResult, unquote, urlencode, urlsplit
 
 from oauthlib import oauth1, oauth2
 from oauthlib.common import add_params_to_uri
@@ -39,6 +40,11 @@ from .db import Database
 CODE_TTL = 600.0
 PROVIDER_TOKEN_TTL = 3600.0
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Where a browser (WHATWG URL rules) and urlsplit read a URL differently: a browser takes "\"
+# for "/" in http(s) URLs and drops tabs and newlines, so "http://evil.example\@127.0.0.1/"
+# is loopback to urlsplit but evil.example to a browser.
+_AMBIGUOUS = re.compile(r"[\\\s\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass
@@ -50,13 +56,56 @@ class Client:
     public: bool = False  # the desktop client: loopback redirects, PKCE, secret optional
 
 
-def is_loopback_url(url: str) -> bool:
+def _browser_parts(url: object) -> SplitResult | None:
+    """Split an http(s) URL whose host a browser reads as urlsplit does, else ``None``.
+
+    Refused: any backslash, whitespace or control character, user info (``@`` in the
+    authority), another scheme, no host, a malformed port.
+    """
+    if not isinstance(url, str) or _AMBIGUOUS.search(url):
+        return None
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError:
+        return None
+    if parts.scheme not in _DEFAULT_PORTS or "@" in parts.netloc or not parts.hostname:
+        return None
+    return parts
+
+
+def _origin(parts: SplitResult) -> tuple[str, str, int]:
+    port = parts.port if parts.port is not None else _DEFAULT_PORTS[parts.scheme]
+    return parts.scheme, parts.hostname or "", port
+
+
+def redirect_url_allowed(
+    url: str, prefixes: Iterable[str] = (), *, schemes: tuple[str, ...] = ("http", "https")
+) -> bool:
+    """Whether a browser sent to ``url`` lands on this machine or under one of ``prefixes``.
+
+    The one redirect check of the emulator, Backendless side and providers alike: the URL must
+    be unambiguous (see :func:`_browser_parts`), use one of ``schemes``, and have a loopback host
+    (any port) or start with an allowed prefix *and* share its scheme, host and port.
+    """
+    parts = _browser_parts(url)
+    if parts is None or parts.scheme not in schemes:
         return False
-    return parts.scheme in ("http", "https") and (parts.hostname or "") in LOOPBACK_HOSTS
+    if parts.hostname in LOOPBACK_HOSTS:
+        return True
+    # The prefix alone is not enough: "https://app.example.com" also starts
+    # "https://app.example.com.evil.example/".
+    return any(
+        url.startswith(prefix)
+        and (allowed := _browser_parts(prefix)) is not None
+        and _origin(allowed) == _origin(parts)
+        for prefix in prefixes
+    )
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` is an unambiguous http(s) URL on a loopback host (any port)."""
+    return redirect_url_allowed(url)
 
 
 def new_account_id(provider: str) -> str:
@@ -164,7 +213,7 @@ class _OAuth2Validator(oauth2.RequestValidator):  # type: ignore[misc]
         if client is None:
             return False
         if client.public:
-            return is_loopback_url(redirect_uri) and urlsplit(redirect_uri).scheme == "http"
+            return redirect_url_allowed(redirect_uri, schemes=("http",))
         return self.reg.web_redirect_ok(self.provider, redirect_uri)
 
     def get_default_redirect_uri(self, client_id: str, request: Any, *a: Any, **k: Any) -> None:
@@ -394,7 +443,7 @@ class _OAuth1Validator(oauth1.RequestValidator):  # type: ignore[misc]
         if redirect_uri == "oob":
             return True
         if client.public:
-            return is_loopback_url(redirect_uri)
+            return redirect_url_allowed(redirect_uri)
         return self.reg.web_redirect_ok(self.provider, redirect_uri)
 
     def validate_requested_realms(self, client_key: str, realms: list[str], request: Any) -> bool:
