@@ -697,8 +697,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_REJECTED
 
 
+_SECRET_OPTIONS = ("--access-token", "--access-token-secret")
+
+
+def _join_secret_values(arguments: list[str]) -> list[str]:
+    """Glue a secret option to its value, so that a token starting with '-' is not an option.
+
+    Provider tokens are often URL-safe base64, which may start with '-'; argparse would read
+    ``--access-token -Xy…`` as a missing value followed by an unknown option.
+    """
+    joined: list[str] = []
+    index = 0
+    while index < len(arguments):
+        argument = arguments[index]
+        if argument in _SECRET_OPTIONS and index + 1 < len(arguments):
+            joined.append(f"{argument}={arguments[index + 1]}")
+            index += 2
+            continue
+        joined.append(argument)
+        index += 1
+    return joined
+
+
 def _main(argv: Sequence[str] | None) -> int:
-    arguments = list(sys.argv[1:] if argv is None else argv)
+    arguments = _join_secret_values(list(sys.argv[1:] if argv is None else argv))
     parser = _build_parser()
     _Parser.json_errors = "--json" in arguments
     args, extra = parser.parse_known_args(arguments)

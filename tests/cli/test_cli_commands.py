@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,46 +26,6 @@ from backendless_auth.emulator import Emulator
 IN_CI = os.environ.get("CI", "").lower() == "true"
 MODULE = [sys.executable, "-m", "backendless_auth"]
 Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def env(emu: Emulator, tmp_path: Path) -> dict[str, str]:
-    environ = {
-        key: value for key, value in os.environ.items() if not key.startswith("BACKENDLESS_")
-    }
-    environ.update(
-        BACKENDLESS_APP_ID=emu.app_id,
-        BACKENDLESS_API_KEY=emu.api_key,
-        BACKENDLESS_SERVER_URL=emu.url,
-        BACKENDLESS_TOKEN_STORE="file",
-        BACKENDLESS_TOKEN_STORE_PATH=str(tmp_path / "sessions"),
-    )
-    return environ
-
-
-@pytest.fixture
-def run(env: dict[str, str]) -> Run:
-    """``run("guest", "--stay", input=None, extra_env=None)``: the CLI as ``python -m``."""
-
-    def runner(
-        *args: str, input: str | None = None, extra_env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*MODULE, *args],
-            env={**env, **(extra_env or {})},
-            input=input if input is not None else "",
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-    return runner
 
 
 def _json(result: subprocess.CompletedProcess[str]) -> Any:

@@ -7,12 +7,11 @@ The documented statuses are ``backendless_auth.cli.EXIT_STATUSES``: 0 done, 1 re
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -23,44 +22,6 @@ from backendless_auth.emulator import Emulator
 
 MODULE = [sys.executable, "-m", "backendless_auth"]
 Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def env(emu: Emulator, tmp_path: Path) -> dict[str, str]:
-    environ = {
-        key: value for key, value in os.environ.items() if not key.startswith("BACKENDLESS_")
-    }
-    environ.update(
-        BACKENDLESS_APP_ID=emu.app_id,
-        BACKENDLESS_API_KEY=emu.api_key,
-        BACKENDLESS_SERVER_URL=emu.url,
-        BACKENDLESS_TOKEN_STORE="file",
-        BACKENDLESS_TOKEN_STORE_PATH=str(tmp_path / "sessions"),
-    )
-    return environ
-
-
-@pytest.fixture
-def run(env: dict[str, str]) -> Run:
-    def runner(
-        *args: str, input: str = "", extra_env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*MODULE, *args],
-            env={**env, **(extra_env or {})},
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-    return runner
 
 
 def _closed_port() -> int:
@@ -294,3 +255,12 @@ def test_a_stray_secret_variable_does_not_turn_oauth2_into_oauth1(run: Run, emu:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["user"]["email"] == "stray@example.com"
+
+
+def test_an_access_token_starting_with_a_dash_is_a_value(run: Run, emu: Emulator) -> None:
+    # URL-safe base64 tokens may start with '-'; argparse alone would take it for an option.
+    result = run("login", "google", "--access-token", "-not-an-option-token", "--json")
+
+    assert "expected one argument" not in result.stderr
+    assert result.returncode == 1, result.stderr
+    assert EXIT_STATUSES[1].startswith("rejected")
