@@ -23,7 +23,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from instant_server import InstantServer
+from instant_server import InstantServer, InstantServerProcess
 
 from backendless_auth import Backendless
 
@@ -97,8 +97,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--calls", type=int, default=200, help="calls per round and client")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="serve from a thread of this process (shares the GIL with the clients measured)",
+    )
     args = parser.parse_args(argv)
-    with InstantServer() as server:
+    server: InstantServer | InstantServerProcess = (
+        InstantServer() if args.in_process else InstantServerProcess()
+    )
+    with server:
         cases = _cases(server.url)
         print(f"per-call time, µs: median of {args.rounds} interleaved rounds x {args.calls} calls")
         print(
@@ -126,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                 + f"{median['sdk'] - median['requests, no env']:>13.1f}"
             )
         print("overhead µs: the SDK's time less the 'requests, no env' baseline's")
-        print(f"TCP connections accepted by the server: {server.accepts}")
+    print(f"TCP connections accepted by the server: {server.accepts}")
     return 0
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 
@@ -115,3 +117,39 @@ class InstantServer:
                     conn.sendall(self._answer(path))
                 except OSError:
                     return
+
+
+class InstantServerProcess:
+    """An :class:`InstantServer` in a child process, so that it does not share the client's GIL.
+
+    The child prints its URL, serves until its standard input closes, then prints how many
+    connections it accepted (read into :attr:`accepts` on exit).
+    """
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.accepts = -1
+        self._child: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> InstantServerProcess:
+        self._child = subprocess.Popen(
+            [sys.executable, __file__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._child.stdout is not None
+        self.url = self._child.stdout.readline().strip()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._child is not None
+        output, _ = self._child.communicate(timeout=30)
+        self.accepts = int(output.strip() or -1)
+
+
+if __name__ == "__main__":
+    with InstantServer() as server:
+        print(server.url, flush=True)
+        sys.stdin.read()
+        print(server.accepts, flush=True)
