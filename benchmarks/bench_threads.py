@@ -19,7 +19,7 @@ import requests.adapters
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from instant_server import InstantServer
+from instant_server import InstantServerProcess
 
 from backendless_auth import Backendless
 
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
-    with InstantServer() as server:
+    with InstantServerProcess() as server:
         app = Backendless(app_id="BENCH-APP", api_key="BENCH-KEY", server_url=server.url)
         users = app.users
         users.login_as_guest()
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         ratio = results["backendless"] / results["requests"]
         print(f"throughput ratio backendless/requests: {ratio:.3f}")
-        print(f"TCP connections accepted: {server.accepts}")
+    print(f"TCP connections accepted: {server.accepts}")
     return 0
 
 
