@@ -23,9 +23,9 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from instant_server import InstantServer, InstantServerProcess
+from instant_server import USER, InstantServer, InstantServerProcess
 
-from backendless_auth import Backendless
+from backendless_auth import Backendless, HttpResponse
 
 APP_ID = "BENCH-APP"
 API_KEY = "BENCH-KEY"
@@ -93,6 +93,35 @@ def _cases(server_url: str) -> dict[str, dict[str, Call]]:
     }
 
 
+class _CannedTransport:
+    """Answers every call at once from memory: what is left is the SDK's own work."""
+
+    def send(
+        self, method: str, url: str, *, headers: object, body: bytes | None, label: str
+    ) -> HttpResponse:
+        if label.startswith("users/isvalidusertoken"):
+            return HttpResponse(200, {"content-type": "application/json"}, b"true")
+        return HttpResponse(200, {"content-type": "application/json"}, json.dumps(USER).encode())
+
+    def close(self) -> None:
+        pass
+
+
+def _sdk_alone(rounds: int, calls: int) -> None:
+    users = Backendless(app_id=APP_ID, api_key=API_KEY, transport=_CannedTransport()).users
+    users.login_as_guest()
+    cases: dict[str, Call] = {
+        "login_with_oauth2": lambda: users.login_with_oauth2("google", "provider-access-token"),
+        "login_as_guest": users.login_as_guest,
+        "is_valid_login": users.is_valid_login,
+    }
+    print("\nthe SDK's own work per call (a canned transport, no I/O), µs:")
+    for name, call in cases.items():
+        _timed(call, 200)
+        median = statistics.median(_timed(call, calls * 10) for _ in range(rounds))
+        print(f"{name:<19}{median * 1e6:>10.1f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
@@ -135,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         print("overhead µs: the SDK's time less the 'requests, no env' baseline's")
     print(f"TCP connections accepted by the server: {server.accepts}")
+    _sdk_alone(args.rounds, args.calls)
     return 0
 
 
