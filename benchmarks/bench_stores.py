@@ -22,7 +22,6 @@ from pathlib import Path
 
 import keyring.backends.fail
 import keyring.errors
-from keyring.backend import KeyringBackend
 
 from backendless_auth import (
     AutoTokenStore,
@@ -33,28 +32,9 @@ from backendless_auth import (
     TokenStore,
     TokenStoreError,
 )
+from backendless_auth.testing import MemoryKeyring
 
 NAMESPACE = "Backendless_BENCH-APP"
-
-
-class DictKeyring(KeyringBackend):
-    """An in-memory keyring: what remains is the store's own cost."""
-
-    priority = -10  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("no such entry")
 
 
 def measure(stores: dict[str, TokenStore], rounds: int) -> dict[str, list[float]]:
@@ -112,7 +92,7 @@ def main() -> None:
             "MemoryTokenStore": MemoryTokenStore,
             "FileTokenStore": lambda: FileTokenStore(Path(folder) / "file"),
             "KeyringTokenStore (in-memory backend)": lambda: KeyringTokenStore(
-                keyring_backend=DictKeyring()
+                keyring_backend=MemoryKeyring()
             ),
             "AutoTokenStore (chose file)": lambda: AutoTokenStore(
                 keyring_backend=keyring.backends.fail.Keyring(), path=Path(folder) / "auto"

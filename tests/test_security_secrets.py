@@ -47,6 +47,7 @@ from backendless_auth import (
     NetworkError,
     SessionExpiredError,
 )
+from backendless_auth.testing import MemoryKeyring
 
 LOGGERS = ("backendless_auth", "urllib3", "requests", "requests_oauthlib", "oauthlib")
 BROWSER_THREAD = "scripted-browser"
@@ -433,25 +434,6 @@ def run_every_flow(remote: RemoteEmulator, store_path: Path, found: Secrets) -> 
         again_keyed = remote.app(token_store=keyring_store)
         found.keep(keyring_store, again_keyed.users.get_current_user(), kept)
         again_keyed.users.logout()
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring backend in a dict, for the keyring store's code path without a desktop."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
 
 
 class BrokenKeyring(MemoryKeyring):

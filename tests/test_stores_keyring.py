@@ -26,6 +26,7 @@ from backendless_auth import (
     TokenStore,
     TokenStoreError,
 )
+from backendless_auth.testing import MemoryKeyring
 
 SESSION = StoredSession(user_token="tok-KKKK", user_id="user-1", stay_logged_in=True, saved_at=3.0)
 OTHER = StoredSession(user_token="tok-LLLL", user_id="user-2", stay_logged_in=True, saved_at=4.0)
@@ -34,31 +35,7 @@ NS = "Backendless_APP-ONE"
 LIMIT = 0.5
 
 
-class DictKeyring(KeyringBackend):
-    """An in-memory keyring backend; never chosen by keyring itself (negative priority)."""
-
-    priority = -10  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-        self.calls = 0
-
-    def get_password(self, service: str, username: str) -> str | None:
-        self.calls += 1
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.calls += 1
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.calls += 1
-        if self.entries.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("no such entry")
-
-
-class HangingKeyring(DictKeyring):
+class HangingKeyring(MemoryKeyring):
     """A keyring that blocks, like a Secret Service waiting on an unlock prompt."""
 
     def __init__(self) -> None:
@@ -74,7 +51,7 @@ class HangingKeyring(DictKeyring):
         super().set_password(service, username, password)
 
 
-class LockedKeyring(DictKeyring):
+class LockedKeyring(MemoryKeyring):
     """A keyring whose collection is locked, as keyring's SecretService backend reports it."""
 
     def get_password(self, service: str, username: str) -> str | None:
@@ -84,7 +61,7 @@ class LockedKeyring(DictKeyring):
         raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
 
 
-class EchoingKeyring(DictKeyring):
+class EchoingKeyring(MemoryKeyring):
     """A keyring whose error message repeats what it was given."""
 
     def set_password(self, service: str, username: str, password: str) -> None:
@@ -92,12 +69,12 @@ class EchoingKeyring(DictKeyring):
 
 
 @pytest.fixture
-def backend() -> DictKeyring:
-    return DictKeyring()
+def backend() -> MemoryKeyring:
+    return MemoryKeyring()
 
 
 @pytest.fixture
-def store(backend: DictKeyring) -> KeyringTokenStore:
+def store(backend: MemoryKeyring) -> KeyringTokenStore:
     return KeyringTokenStore(keyring_backend=backend)
 
 
@@ -105,7 +82,7 @@ def test_is_a_token_store(store: KeyringTokenStore) -> None:
     assert isinstance(store, TokenStore)
 
 
-def test_round_trip_save_load_clear(store: KeyringTokenStore, backend: DictKeyring) -> None:
+def test_round_trip_save_load_clear(store: KeyringTokenStore, backend: MemoryKeyring) -> None:
     assert store.load(NS) is None
     store.save(NS, SESSION)
     assert backend.entries == {("backendless-auth", NS): SESSION.to_json()}
@@ -117,7 +94,7 @@ def test_round_trip_save_load_clear(store: KeyringTokenStore, backend: DictKeyri
     store.clear(NS)  # no error when there is nothing
 
 
-def test_the_service_name_files_the_entries(backend: DictKeyring) -> None:
+def test_the_service_name_files_the_entries(backend: MemoryKeyring) -> None:
     KeyringTokenStore("my-tool", keyring_backend=backend).save(NS, SESSION)
     assert list(backend.entries) == [("my-tool", NS)]
     assert KeyringTokenStore(keyring_backend=backend).load(NS) is None
@@ -132,7 +109,7 @@ def test_namespaces_never_mix(store: KeyringTokenStore) -> None:
 
 
 def test_a_corrupt_entry_counts_as_none_with_a_warning(
-    store: KeyringTokenStore, backend: DictKeyring, caplog: pytest.LogCaptureFixture
+    store: KeyringTokenStore, backend: MemoryKeyring, caplog: pytest.LogCaptureFixture
 ) -> None:
     backend.entries[("backendless-auth", NS)] = "{not json"
     with caplog.at_level(logging.WARNING, logger="backendless_auth"):
@@ -252,13 +229,13 @@ def test_threads_sharing_one_store(store: KeyringTokenStore) -> None:
 
 
 def test_auto_picks_a_working_keyring_and_says_so(
-    backend: DictKeyring, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    backend: MemoryKeyring, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO, logger="backendless_auth"):
         store = AutoTokenStore(keyring_backend=backend, path=tmp_path / "files")
     assert store.backend_name == "keyring"
     assert isinstance(store.store, KeyringTokenStore)
-    assert "DictKeyring" in store.reason
+    assert "MemoryKeyring" in store.reason
     assert "keyring" in repr(store)
     lines = [r for r in caplog.records if r.name.startswith("backendless_auth")]
     assert len(lines) == 1

@@ -10,7 +10,6 @@ import keyring.backends.fail
 import keyring.errors
 import pytest
 import responses
-from keyring.backend import KeyringBackend
 
 from backendless_auth import (
     AutoTokenStore,
@@ -20,29 +19,10 @@ from backendless_auth import (
     MemoryTokenStore,
     TokenStore,
 )
+from backendless_auth.testing import MemoryKeyring
 
 SERVER = "https://api.backendless.com"
 API_KEYS = {"APP-ONE": "KEY-one-5f0c1d2e", "APP-TWO": "KEY-two-9a8b7c6d"}
-
-
-class DictKeyring(KeyringBackend):
-    """An in-memory keyring backend; never chosen by keyring itself (negative priority)."""
-
-    priority = -10  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("no such entry")
 
 
 class Backing:
@@ -51,7 +31,7 @@ class Backing:
     def __init__(self, kind: str, tmp_path: Path) -> None:
         self.kind = kind
         self.folder = tmp_path / "sessions"
-        self.keyring = DictKeyring()
+        self.keyring = MemoryKeyring()
         self.memory = MemoryTokenStore()
 
     def new_store(self) -> TokenStore:
