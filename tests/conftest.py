@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
+
+from backendless_auth.emulator import Emulator
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -37,3 +39,10 @@ def require_executable(require_system: Callable[[bool, str], None]) -> Callable[
         return path
 
     return require
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[Emulator]:
+    """An emulator over real HTTP on 127.0.0.1, one for each test module."""
+    with Emulator() as emulator:
+        yield emulator

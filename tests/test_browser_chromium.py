@@ -195,12 +195,6 @@ def chromium(
     return chromium_holder["browser"]
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
 @pytest.fixture
 def store() -> MemoryTokenStore:
     return MemoryTokenStore()

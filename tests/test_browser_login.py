@@ -31,12 +31,6 @@ from backendless_auth.emulator import Emulator
 PROVIDERS = ["google", "facebook", "github", "linkedin", "twitter"]
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
 @pytest.fixture
 def store() -> MemoryTokenStore:
     return MemoryTokenStore()

@@ -36,12 +36,6 @@ PROVIDER_FIELDS = {
 }
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
 @pytest.fixture(params=["keyed", "domain"])
 def app(request: pytest.FixtureRequest, emu: Emulator) -> Iterator[Backendless]:
     made = emu.app() if request.param == "keyed" else emu.domain_app()

@@ -24,12 +24,6 @@ from backendless_auth.providers import OAuth1Provider, OAuth2Provider
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
 @pytest.fixture(autouse=True)
 def _insecure_ok(monkeypatch: pytest.MonkeyPatch) -> None:
     # The fake providers serve plain http on 127.0.0.1; requests-oauthlib wants this switch.

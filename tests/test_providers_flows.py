@@ -37,12 +37,6 @@ from backendless_auth.providers import OAuth1Provider, OAuth2Provider, ProviderT
 OAUTH2 = ["google", "facebook", "github", "linkedin"]
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
 @pytest.fixture
 def insecure_ok(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")

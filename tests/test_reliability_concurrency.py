@@ -18,10 +18,7 @@ import random
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from backendless_auth import (
     BackendlessUser,
@@ -35,12 +32,6 @@ THREADS = 32
 OPERATIONS = 16
 PROCESSES = 8
 ROUNDS = 12
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
 
 
 class Ledger:

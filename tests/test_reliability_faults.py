@@ -42,12 +42,6 @@ def _report() -> Iterator[None]:
     print(f"\n[figures] faults: {detail}")
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
 @pytest.fixture
 def app(emu: Emulator) -> Iterator[Backendless]:
     emu.clear_faults()
