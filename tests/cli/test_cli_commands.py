@@ -33,6 +33,18 @@ def _json(result: subprocess.CompletedProcess[str]) -> Any:
     return json.loads(result.stdout)
 
 
+def _start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    """The CLI in the background, for a flow the test finishes (or interrupts) from outside."""
+    return subprocess.Popen(
+        [*MODULE, *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def _token_of(run: Run) -> str:
     result = run("token")
     assert result.returncode == 0, result.stderr
@@ -292,13 +304,8 @@ def _read_url(stream: Any) -> str:
 
 
 def test_login_with_the_browser_flow_and_no_open(env: dict[str, str], run: Run) -> None:
-    process = subprocess.Popen(
-        [*MODULE, "login", "github", "--browser", "--no-open", "--stay", "--json", "--wait", "30"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = _start(
+        env, "login", "github", "--browser", "--no-open", "--stay", "--json", "--wait", "30"
     )
     try:
         assert process.stderr is not None
@@ -318,14 +325,7 @@ def test_login_with_the_browser_flow_and_no_open(env: dict[str, str], run: Run) 
 
 
 def test_a_denied_browser_login_exits_1(env: dict[str, str]) -> None:
-    process = subprocess.Popen(
-        [*MODULE, "login", "google", "--browser", "--no-open", "--wait", "30"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = _start(env, "login", "google", "--browser", "--no-open", "--wait", "30")
     try:
         assert process.stderr is not None
         url = _read_url(process.stderr)
@@ -414,14 +414,7 @@ def test_the_demo_as_json_lines(run: Run) -> None:
 
 
 def test_ctrl_c_while_waiting_for_the_browser_exits_130(env: dict[str, str]) -> None:
-    process = subprocess.Popen(
-        [*MODULE, "login", "google", "--browser", "--no-open", "--wait", "60"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = _start(env, "login", "google", "--browser", "--no-open", "--wait", "60")
     try:
         assert process.stderr is not None
         url = _read_url(process.stderr)
