@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -14,6 +13,8 @@ from urllib.parse import quote
 
 import attrs
 
+from . import _answers as answers
+from . import _checks as checks
 from . import _wire
 from ._config import AppConfig
 from ._models import BackendlessUser, StoredSession
@@ -27,14 +28,9 @@ from .exceptions import (
     SessionExpiredError,
     TokenStoreError,
     UnexpectedResponseError,
-    api_error_for,
 )
 
 logger = logging.getLogger("backendless_auth")
-
-# fullmatch, not "^...$": "$" also matches before a final newline.
-_PROVIDER_CODE = re.compile(r"[A-Za-z0-9_.-]+")
-_JSON_TYPES = frozenset({"application/json", "text/json"})
 
 
 @attrs.frozen
@@ -44,102 +40,6 @@ class _Session:
     token: str = attrs.field(repr=False)
     user_id: str | None
     user: BackendlessUser | None
-
-
-# --- argument checks: every one runs before any request -------------------------------------
-
-
-def _provider_code(value: object) -> str:
-    if not isinstance(value, str) or not value:
-        raise InvalidArgumentError(
-            "provider_code must be a non-empty string such as 'google'", argument="provider_code"
-        )
-    if not _PROVIDER_CODE.fullmatch(value) or set(value) == {"."}:
-        raise InvalidArgumentError(
-            f"provider_code {value!r} may hold only letters, digits, '_', '-' and '.'",
-            argument="provider_code",
-        )
-    return value.lower()
-
-
-def _secret(value: object, argument: str) -> str:
-    # The message never repeats the value: it is a secret.
-    if not isinstance(value, str):
-        raise InvalidArgumentError(
-            f"{argument} must be a string, not {type(value).__name__}", argument=argument
-        )
-    if not value.strip():
-        raise InvalidArgumentError(f"{argument} must not be empty", argument=argument)
-    return value
-
-
-def _bool(value: object, argument: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidArgumentError(
-            f"{argument} must be True or False, not {type(value).__name__}", argument=argument
-        )
-    return value
-
-
-def _optional_str(value: object, argument: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidArgumentError(
-            f"{argument} must be a non-empty string or None", argument=argument
-        )
-    return value
-
-
-def _fields_mapping(value: object) -> Mapping[str, str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise InvalidArgumentError(
-            "fields_mapping must be a mapping of provider field to Users column, "
-            f"not {type(value).__name__}",
-            argument="fields_mapping",
-        )
-    for key, column in value.items():
-        if not isinstance(key, str) or not isinstance(column, str) or not key or not column:
-            raise InvalidArgumentError(
-                "fields_mapping must map non-empty strings to non-empty strings; "
-                f"found {key!r}: {column!r}",
-                argument="fields_mapping",
-            )
-    return value
-
-
-def _scope(value: object, separator: object) -> str | None:
-    # Checked even without a scope: a bad argument is refused wherever it is given. An empty
-    # separator would glue the scopes into one unknown word.
-    if not isinstance(separator, str) or not separator:
-        raise InvalidArgumentError(
-            "scope_separator must be a non-empty string", argument="scope_separator"
-        )
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    # bytes is a Sequence too: b"" would otherwise pass as "no scope".
-    if (
-        isinstance(value, Sequence)
-        and not isinstance(value, (bytes, bytearray))
-        and all(isinstance(item, str) and item for item in value)
-    ):
-        return separator.join(value) if value else None
-    raise InvalidArgumentError(
-        "scope must be a string, or a sequence of non-empty strings", argument="scope"
-    )
-
-
-def _redirect_url(value: object, argument: str) -> str | None:
-    url = _optional_str(value, argument)
-    if url is not None and not url.lower().startswith(("http://", "https://")):
-        raise InvalidArgumentError(
-            f"{argument} must be an http:// or https:// URL", argument=argument
-        )
-    return url
 
 
 class UserService:
@@ -278,7 +178,7 @@ class UserService:
         )
         if 200 <= answer.status < 300:
             return answer
-        error = _error_from(answer, method, template)
+        error = answers.error_from(answer, method, template)
         if isinstance(error, SessionExpiredError) and session is not None:
             try:
                 self._forget(session)
@@ -294,7 +194,7 @@ class UserService:
         session = self._current()
         segments = (provider,) if provider is not None else ()
         answer = self._call("POST", template, *segments, body=body, session=session)
-        user = _user_from(answer, need_token=True)
+        user = answers.user_from(answer, need_token=True)
         REDACTOR.add(user.user_token)
         self._set_logged_in(user, stay_logged_in=stay)
         logger.info("logged in as user %s", user.object_id)
@@ -363,7 +263,7 @@ class UserService:
             TransportError: The request did not complete; the previous session is kept.
             TokenStoreError: Logged in, but the session could not be stored.
         """
-        secret = _secret(access_token_secret, "access_token_secret")
+        secret = checks.secret(access_token_secret, "access_token_secret")
         return self._oauth_login(
             provider_code, access_token, secret, guest_user, fields_mapping, stay_logged_in
         )
@@ -377,10 +277,10 @@ class UserService:
         fields_mapping: object,
         stay_logged_in: object,
     ) -> BackendlessUser:
-        provider = _provider_code(provider_code)
-        token = _secret(access_token, "access_token")
-        mapping = _fields_mapping(fields_mapping)
-        stay = _bool(stay_logged_in, "stay_logged_in")
+        provider = checks.provider_code(provider_code)
+        token = checks.secret(access_token, "access_token")
+        mapping = checks.fields_mapping(fields_mapping)
+        stay = checks.flag(stay_logged_in, "stay_logged_in")
         guest = self._guest_wire(guest_user)
         REDACTOR.add(token, access_token_secret)
         body = _wire.oauth_login_body(
@@ -450,17 +350,17 @@ class UserService:
             ApiError: Backendless refused (e.g. 3080 for a redirect URL it does not allow).
             UnexpectedResponseError: The answer held no URL.
         """
-        provider = _provider_code(provider_code)
+        provider = checks.provider_code(provider_code)
         body = _wire.request_url_body(
-            fields_mapping=_fields_mapping(fields_mapping),
-            permissions=_scope(scope, scope_separator),
-            redirect_after_login_url=_redirect_url(
+            fields_mapping=checks.fields_mapping(fields_mapping),
+            permissions=checks.scope(scope, scope_separator),
+            redirect_after_login_url=checks.redirect_url(
                 redirect_after_login_url, "redirect_after_login_url"
             ),
-            callback_url_domain=_optional_str(callback_url_domain, "callback_url_domain"),
+            callback_url_domain=checks.optional_str(callback_url_domain, "callback_url_domain"),
         )
         answer = self._call("POST", _wire.REQUEST_URL, provider, body=body, session=self._current())
-        return _url_from(answer)
+        return answers.url_from(answer)
 
     def login_as_guest(self, *, stay_logged_in: bool = False) -> BackendlessUser:
         """Register and log in an anonymous guest user.
@@ -478,7 +378,7 @@ class UserService:
             TransportError: The request did not complete; the previous session is kept.
             TokenStoreError: Logged in, but the session could not be stored.
         """
-        stay = _bool(stay_logged_in, "stay_logged_in")
+        stay = checks.flag(stay_logged_in, "stay_logged_in")
         return self._login(_wire.GUEST_LOGIN, None, None, stay)
 
     def logout(self) -> None:
@@ -520,12 +420,12 @@ class UserService:
             answer = self._call("GET", _wire.TOKEN_CHECK, session.token, session=session)
         except SessionExpiredError:
             return False
-        valid = _json_from(answer)
+        valid = answers.json_from(answer)
         if not isinstance(valid, bool):
             raise UnexpectedResponseError(
                 "the token check answered something other than true or false",
                 status=answer.status,
-                body=_diagnostic(answer.body),
+                body=answers.diagnostic(answer.body),
             )
         return valid
 
@@ -542,7 +442,7 @@ class UserService:
             SessionExpiredError: The session is no longer valid; it has been cleared.
             ApiError, TransportError, UnexpectedResponseError: The load failed.
         """
-        _bool(reload, "reload")
+        checks.flag(reload, "reload")
         session = self._current()
         if session is None:
             return None
@@ -551,7 +451,7 @@ class UserService:
         if session.user_id is None:
             return session.user
         answer = self._call("GET", _wire.LOAD_USER, session.user_id, session=session)
-        user = _user_from(answer, need_token=False).with_token(session.token)
+        user = answers.user_from(answer, need_token=False).with_token(session.token)
         with self._lock:
             if self._session is session:
                 self._session = attrs.evolve(session, user=user)
@@ -604,11 +504,11 @@ class UserService:
             TransportError: A request did not complete.
             TokenStoreError: Logged in, but the session could not be stored.
         """
-        provider = _provider_code(provider_code)
-        mapping = _fields_mapping(fields_mapping)
-        permissions = _scope(scope, " ")
-        domain = _optional_str(callback_url_domain, "callback_url_domain")
-        stay = _bool(stay_logged_in, "stay_logged_in")
+        provider = checks.provider_code(provider_code)
+        mapping = checks.fields_mapping(fields_mapping)
+        permissions = checks.scope(scope, " ")
+        domain = checks.optional_str(callback_url_domain, "callback_url_domain")
+        stay = checks.flag(stay_logged_in, "stay_logged_in")
         from . import browser
 
         wait = browser.check_flow_options(open_browser=open_browser, opener=opener, timeout=timeout)
@@ -665,7 +565,7 @@ class UserService:
         from . import browser
 
         params = browser.params_from_url(redirected_url, argument="redirected_url")
-        stay = _bool(stay_logged_in, "stay_logged_in")
+        stay = checks.flag(stay_logged_in, "stay_logged_in")
         has_session = ("userToken" in params or "user-token" in params) and "userId" in params
         if not has_session and "error" not in params and "code" not in params:
             raise InvalidArgumentError(
@@ -683,12 +583,12 @@ class UserService:
 
         The user is loaded with that token first, so a bad token never replaces a good session.
         """
-        token = _secret(user_token, "user_token")
-        object_id = _secret(user_id, "user_id")
+        token = checks.secret(user_token, "user_token")
+        object_id = checks.secret(user_id, "user_id")
         REDACTOR.add(token)
         candidate = _Session(token=token, user_id=object_id, user=None)
         answer = self._call("GET", _wire.LOAD_USER, object_id, session=candidate)
-        user = _user_from(answer, need_token=False).with_token(token)
+        user = answers.user_from(answer, need_token=False).with_token(token)
         self._set_logged_in(user, stay_logged_in=stay_logged_in)
         logger.info("logged in as user %s", user.object_id)
         return user
@@ -698,91 +598,3 @@ def _signed_in_as(user: BackendlessUser) -> str:
     """The sentence the browser shows after a browser login."""
     who = user.name or user.email
     return f"You are signed in as {who}." if who else "You are signed in."
-
-
-# --- answers ---------------------------------------------------------------------------------
-
-
-def _diagnostic(body: bytes) -> bytes:
-    """The start of a body, kept on an error for diagnosis, with any session token masked.
-
-    A login answer that cannot be used may still carry a live ``user-token``: the server opened
-    a session this process will never adopt. It must not travel on in the exception.
-    """
-    return REDACTOR.redact(body[:2048].decode("utf-8", "replace")).encode("utf-8")
-
-
-def _json_from(answer: HttpResponse) -> Any:
-    if not answer.body.strip():
-        raise UnexpectedResponseError(
-            "the server answered with an empty body", status=answer.status, body=answer.body
-        )
-    try:
-        return json.loads(answer.body)
-    except (ValueError, UnicodeDecodeError):
-        kind = "an HTML page" if b"<" in answer.body[:64] else "a body that is not JSON"
-        raise UnexpectedResponseError(
-            f"the server answered HTTP {answer.status} with {kind} "
-            f"({answer.content_type or 'no content type'}); is the app address right?",
-            status=answer.status,
-            body=_diagnostic(answer.body),
-        ) from None
-
-
-def _user_from(answer: HttpResponse, *, need_token: bool) -> BackendlessUser:
-    data = _json_from(answer)
-    try:
-        user = BackendlessUser.from_wire(data)
-    except InvalidArgumentError as exc:
-        raise UnexpectedResponseError(
-            f"the server answered with something that is not a user: {exc}",
-            status=answer.status,
-            body=_diagnostic(answer.body),
-        ) from None
-    if need_token and user.user_token is None:
-        raise UnexpectedResponseError(
-            "the login answer held no user-token", status=answer.status, body=b""
-        )
-    return user
-
-
-def _url_from(answer: HttpResponse) -> str:
-    url: object
-    text = answer.body.decode("utf-8", "replace").strip()
-    if answer.content_type in _JSON_TYPES or text.startswith(('"', "{")):
-        data = _json_from(answer)
-        url = data.get("url") if isinstance(data, dict) else data
-    else:
-        url = text
-    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
-        raise UnexpectedResponseError(
-            "the authorization URL answer held no http(s) URL",
-            status=answer.status,
-            body=_diagnostic(answer.body),
-        )
-    return url
-
-
-def _error_from(answer: HttpResponse, method: str, template: str) -> Exception:
-    if 300 <= answer.status < 400:
-        return UnexpectedResponseError(
-            f"{method} {template}: the server answered with a redirect (HTTP {answer.status}), "
-            "which is not followed: it would carry the session token elsewhere",
-            status=answer.status,
-        )
-    try:
-        data = json.loads(answer.body) if answer.body.strip() else None
-    except (ValueError, UnicodeDecodeError):
-        data = None
-    if isinstance(data, dict) and ("code" in data or "message" in data):
-        # Mask before the error is built: the message also lands in args and body, and servers
-        # do echo tokens ("Not existing user token - ...").
-        if isinstance(data.get("message"), str):
-            data["message"] = REDACTOR.redact(data["message"])
-        return api_error_for(answer.status, data)
-    kind = "an HTML page" if b"<" in answer.body[:64] else "no Backendless error body"
-    return UnexpectedResponseError(
-        f"{method} {template}: the server answered HTTP {answer.status} with {kind}",
-        status=answer.status,
-        body=_diagnostic(answer.body),
-    )

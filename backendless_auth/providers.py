@@ -670,11 +670,11 @@ def login_with_provider(
             "provider_code must be a non-empty string", argument="provider_code"
         )
     # Check the Backendless side's arguments now, not after the person has signed in.
-    from ._service import _bool, _fields_mapping, _provider_code
+    from . import _checks as checks
 
-    _provider_code(code)
-    _fields_mapping(fields_mapping)
-    _bool(stay_logged_in, "stay_logged_in")
+    checks.provider_code(code)
+    checks.fields_mapping(fields_mapping)
+    checks.flag(stay_logged_in, "stay_logged_in")
     if guest_user is not None:
         users._guest_wire(guest_user)
 

@@ -1,0 +1,108 @@
+"""Argument checks of the user service's calls: each runs before any request is built.
+
+Every check raises :class:`~backendless_auth.exceptions.InvalidArgumentError` naming the argument;
+a message never repeats a value that may be a secret.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from .exceptions import InvalidArgumentError
+
+# fullmatch, not "^...$": "$" also matches before a final newline.
+_PROVIDER_CODE = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def provider_code(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidArgumentError(
+            "provider_code must be a non-empty string such as 'google'", argument="provider_code"
+        )
+    if not _PROVIDER_CODE.fullmatch(value) or set(value) == {"."}:
+        raise InvalidArgumentError(
+            f"provider_code {value!r} may hold only letters, digits, '_', '-' and '.'",
+            argument="provider_code",
+        )
+    return value.lower()
+
+
+def secret(value: object, argument: str) -> str:
+    # The message never repeats the value: it is a secret.
+    if not isinstance(value, str):
+        raise InvalidArgumentError(
+            f"{argument} must be a string, not {type(value).__name__}", argument=argument
+        )
+    if not value.strip():
+        raise InvalidArgumentError(f"{argument} must not be empty", argument=argument)
+    return value
+
+
+def flag(value: object, argument: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgumentError(
+            f"{argument} must be True or False, not {type(value).__name__}", argument=argument
+        )
+    return value
+
+
+def optional_str(value: object, argument: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgumentError(
+            f"{argument} must be a non-empty string or None", argument=argument
+        )
+    return value
+
+
+def fields_mapping(value: object) -> Mapping[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentError(
+            "fields_mapping must be a mapping of provider field to Users column, "
+            f"not {type(value).__name__}",
+            argument="fields_mapping",
+        )
+    for key, column in value.items():
+        if not isinstance(key, str) or not isinstance(column, str) or not key or not column:
+            raise InvalidArgumentError(
+                "fields_mapping must map non-empty strings to non-empty strings; "
+                f"found {key!r}: {column!r}",
+                argument="fields_mapping",
+            )
+    return value
+
+
+def scope(value: object, separator: object) -> str | None:
+    # Checked even without a scope: a bad argument is refused wherever it is given. An empty
+    # separator would glue the scopes into one unknown word.
+    if not isinstance(separator, str) or not separator:
+        raise InvalidArgumentError(
+            "scope_separator must be a non-empty string", argument="scope_separator"
+        )
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    # bytes is a Sequence too: b"" would otherwise pass as "no scope".
+    if (
+        isinstance(value, Sequence)
+        and not isinstance(value, (bytes, bytearray))
+        and all(isinstance(item, str) and item for item in value)
+    ):
+        return separator.join(value) if value else None
+    raise InvalidArgumentError(
+        "scope must be a string, or a sequence of non-empty strings", argument="scope"
+    )
+
+
+def redirect_url(value: object, argument: str) -> str | None:
+    url = optional_str(value, argument)
+    if url is not None and not url.lower().startswith(("http://", "https://")):
+        raise InvalidArgumentError(
+            f"{argument} must be an http:// or https:// URL", argument=argument
+        )
+    return url
