@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -507,3 +508,25 @@ def test_a_fleet_keeps_working_when_redis_restarts_mid_run(
     later = emulator.app(token_store=RedisTokenStore(url=server.url))
     assert later.users.user_token == fresh.users.user_token
     assert later.users.is_valid_login()
+
+
+def test_the_redis_examples_of_the_docs_run(
+    server: RedisServer, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "stores.md").read_text("utf-8")
+    blocks = [
+        block
+        for block in re.findall(r"```python\n(.*?)```", page, re.DOTALL)
+        if "RedisTokenStore(url=" in block
+    ]
+    assert len(blocks) == 2
+    monkeypatch.delenv("BACKENDLESS_DOMAIN", raising=False)
+    monkeypatch.setenv("BACKENDLESS_APP_ID", emulator.app_id)
+    monkeypatch.setenv("BACKENDLESS_API_KEY", emulator.api_key)
+    monkeypatch.setenv("BACKENDLESS_SERVER_URL", emulator.url)
+    for block in blocks:
+        code = block.replace("redis://127.0.0.1:6379/0", server.url)
+        assert code != block
+        exec(compile(code, "docs/stores.md", "exec"), {})
+    namespace = emulator.app().namespace
+    assert server.client().exists("backendless-auth:" + namespace)
