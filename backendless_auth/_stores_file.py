@@ -240,13 +240,20 @@ class FileTokenStore:
     one (``os.replace``) and fsyncs the folder, all under a lock shared by every process: a
     reader sees the old session or the new one, whole, even if the writer is killed.
 
-    A file that does not hold a session (garbage, truncated, empty, another shape) is moved
-    aside to ``<name>.corrupt`` with a warning and counts as no session.
+    A file that does not hold a session (any bytes at all: garbage, truncated, empty, another
+    shape, nested deep, huge) is moved aside to ``<name>.corrupt`` with a warning and counts as
+    no session; so is anything else of this user's in its place (a folder, a FIFO, a link, a
+    file with other hard links). ``load`` and ``clear`` where nothing was saved create nothing
+    on disk (no folder, no lock file).
 
-    On POSIX, a session file owned by another user (planted in a folder others can write to,
-    such as ``/tmp``) is never adopted: ``load`` logs a warning and counts it as no session,
-    ``save`` refuses to replace it. The same goes for a folder owned by another user (root
-    excepted, as for ``/tmp`` itself).
+    On POSIX, in a folder others can write to (``/tmp``, a group-shared folder), nothing is
+    opened through a path that may be a link: the session and lock files are judged with
+    ``lstat``, opened ``O_NOFOLLOW | O_NONBLOCK`` and checked again on the descriptor
+    (``fstat``: a regular file of this user's with one link) before anything is read, locked
+    or tightened (``fchmod``, never by path). A FIFO never blocks, a device is never opened, a
+    link is never followed. A session or lock file owned by another user is never adopted:
+    ``load`` logs a warning and counts it as no session, ``save`` refuses to replace it. The
+    same goes for a folder owned by another user (root excepted, as for ``/tmp`` itself).
 
     Args:
         path: The folder; by default ``platformdirs.user_data_dir("backendless-auth")``
