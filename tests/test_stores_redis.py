@@ -22,14 +22,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backendless_auth import InvalidArgumentError, StoredSession, TokenStore, TokenStoreError
 from backendless_auth.emulator import Emulator
 from backendless_auth.stores import RedisTokenStore
-
-redis = pytest.importorskip("redis")
 
 NS = "Backendless_APP-ONE"
 SESSION = StoredSession(user_token="TOKEN-AAAA-0123456789", user_id="user-1", saved_at=1.5)
