@@ -91,7 +91,7 @@ STORED_BYTES = st.one_of(
             b'{"user-token": 5, "current-user-id": "U"}',
             b'{"user-token": "T", "current-user-id": ["U"]}',
             b'{"user-token": "T\r\nX-Evil: 1"}',
-            b'{"user-token": "T\ud800"}',
+            b'{"user-token": "T\\ud800"}',
             SESSION.to_json().encode()[:-3],
             b"\x00" * 64,
             b"{" * 10000,
