@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -375,3 +376,31 @@ def test_any_namespaces_get_distinct_safe_files_and_round_trip(
         assert loaded is not None
         assert loaded.user_token == f"tok-{index}"
         store.clear(namespace)
+
+
+@pytest.mark.parametrize("command", ["token", "valid", "whoami", "logout", "guest"])
+def test_a_failed_command_leaves_nothing_on_disk(tmp_path: Path, command: str) -> None:
+    # No session stored, and no server to reach: nothing to keep, so no folder, no lock file.
+    folder = tmp_path / "sessions"
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "backendless_auth",
+            "--app-id=APP",
+            "--api-key=KEY",
+            f"--server-url=http://127.0.0.1:{port}",
+            "--store=file",
+            f"--store-path={folder}",
+            command,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert result.returncode in {0, 1, 3}, result.stderr
+    assert not folder.exists()
