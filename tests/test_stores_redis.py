@@ -529,3 +529,22 @@ def test_the_redis_examples_of_the_docs_run(
         exec(compile(code, "docs/stores.md", "exec"), {})
     namespace = emulator.app().namespace
     assert server.client().exists("backendless-auth:" + namespace)
+
+
+def test_without_redis_py_building_one_says_what_to_install() -> None:
+    code = textwrap.dedent(
+        """
+        import sys
+        sys.modules["redis"] = None  # as if the [redis] extra were not installed
+        from backendless_auth import TokenStoreError
+        from backendless_auth.stores import RedisTokenStore
+        try:
+            RedisTokenStore(url="redis://127.0.0.1:6379/0")
+        except TokenStoreError as exc:
+            print(exc)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "pip install 'backendless-auth[redis]'" in result.stdout
