@@ -17,16 +17,25 @@ import logging
 import os
 import re
 import stat
+import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._models import StoredSession
+from ._models import MAX_STORED_BYTES, StoredSession
 from .exceptions import InvalidArgumentError, TokenStoreError
 
+if sys.platform != "win32":
+    import fcntl as _fcntl
+
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     import filelock
+
+    _Lock: TypeAlias = "_PosixLock | filelock.BaseFileLock"
 
 logger = logging.getLogger("backendless_auth.stores")
 
@@ -37,7 +46,15 @@ _SUFFIX = ".session.json"
 _POLL_SECONDS = 0.002
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 # Bytes beyond this are not a session: refuse to read a huge file into memory.
-_MAX_BYTES = 1 << 20
+_MAX_BYTES = MAX_STORED_BYTES
+# Never follow a link, never wait on a FIFO, never take a terminal; absent flags (Windows) are 0.
+_SAFE_OPEN = (
+    getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 
 
 def filename_for(namespace: str) -> str:
@@ -84,6 +101,120 @@ def _other_owner(info: os.stat_result, *, trust_root: bool = False) -> int | Non
     return info.st_uid
 
 
+def _not_a_session_file(info: os.stat_result) -> str | None:
+    """Why what ``info`` describes cannot be this store's session file, or ``None``.
+
+    Only a regular file with one link is: a store writes nothing else. Anything else in its
+    place (a link, a FIFO, a device, a socket, a folder, a hard link to some other file) is
+    never opened for reading or changed.
+    """
+    mode = info.st_mode
+    if stat.S_ISLNK(mode):
+        return "a symbolic link, not followed"
+    if stat.S_ISDIR(mode):
+        return "a folder, not a file"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a FIFO, a socket or a device)"
+    if info.st_nlink != 1:
+        return f"a file with {info.st_nlink} hard links, not only this one"
+    return None
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = os.read(fd, min(1 << 16, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+class _LockTimeoutError(Exception):
+    """The lock was held by someone else for longer than the store waits."""
+
+
+class _PosixLock:
+    """An ``flock`` on a ``.lock`` file opened without following links (POSIX).
+
+    Not ``filelock``: its open follows a link planted as the lock file (and may create or
+    truncate whatever the link points to). Here the lock file is judged with ``lstat`` before
+    it is opened, opened ``O_NOFOLLOW | O_NONBLOCK`` without truncating, and its descriptor
+    checked (a regular file of this user's, one link) before it is locked; it is never written.
+    """
+
+    __slots__ = ("_count", "_fd", "_timeout", "lock_file")
+
+    def __init__(self, path: Path, timeout: float) -> None:
+        self.lock_file = str(path)
+        self._timeout = timeout
+        self._fd = -1
+        self._count = 0
+
+    def acquire(self, *, poll_interval: float) -> None:
+        if self._count:
+            self._count += 1
+            return
+        fd = self._open()
+        try:
+            deadline = time.monotonic() + self._timeout
+            while True:
+                try:
+                    _fcntl.flock(fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise _LockTimeoutError from None
+                    time.sleep(poll_interval)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        self._count = 1
+
+    def release(self) -> None:
+        self._count -= 1
+        if self._count:
+            return
+        fd, self._fd = self._fd, -1
+        try:
+            _fcntl.flock(fd, _fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def _open(self) -> int:
+        path = self.lock_file
+        with contextlib.suppress(FileNotFoundError):
+            self._judge(os.lstat(path))
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | _SAFE_OPEN, _FILE_MODE)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise _NotOursError(
+                    f"the lock file {path} is a symbolic link; it is not followed"
+                ) from exc
+            raise
+        try:
+            self._judge(os.fstat(fd))
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _judge(self, info: os.stat_result) -> None:
+        owner = _other_owner(info)
+        if owner is not None:
+            raise _NotOursError(
+                f"the lock file {self.lock_file} belongs to another user (uid {owner}); "
+                f"it is not used"
+            )
+        problem = _not_a_session_file(info)
+        if problem is not None:
+            raise _NotOursError(f"the lock file {self.lock_file} is {problem}; it is not used")
+
+
 def _fsync_folder(folder: Path) -> None:
     # Makes the rename itself durable; some platforms (Windows) cannot open a folder.
     try:
@@ -109,13 +240,20 @@ class FileTokenStore:
     one (``os.replace``) and fsyncs the folder, all under a lock shared by every process: a
     reader sees the old session or the new one, whole, even if the writer is killed.
 
-    A file that does not hold a session (garbage, truncated, empty, another shape) is moved
-    aside to ``<name>.corrupt`` with a warning and counts as no session.
+    A file that does not hold a session (any bytes at all: garbage, truncated, empty, another
+    shape, nested deep, huge) is moved aside to ``<name>.corrupt`` with a warning and counts as
+    no session; so is anything else of this user's in its place (a folder, a FIFO, a link, a
+    file with other hard links). ``load`` and ``clear`` where nothing was saved create nothing
+    on disk (no folder, no lock file).
 
-    On POSIX, a session file owned by another user (planted in a folder others can write to,
-    such as ``/tmp``) is never adopted: ``load`` logs a warning and counts it as no session,
-    ``save`` refuses to replace it. The same goes for a folder owned by another user (root
-    excepted, as for ``/tmp`` itself).
+    On POSIX, in a folder others can write to (``/tmp``, a group-shared folder), nothing is
+    opened through a path that may be a link: the session and lock files are judged with
+    ``lstat``, opened ``O_NOFOLLOW | O_NONBLOCK`` and checked again on the descriptor
+    (``fstat``: a regular file of this user's with one link) before anything is read, locked
+    or tightened (``fchmod``, never by path). A FIFO never blocks, a device is never opened, a
+    link is never followed. A session or lock file owned by another user is never adopted:
+    ``load`` logs a warning and counts it as no session, ``save`` refuses to replace it. The
+    same goes for a folder owned by another user (root excepted, as for ``/tmp`` itself).
 
     Args:
         path: The folder; by default ``platformdirs.user_data_dir("backendless-auth")``
@@ -138,7 +276,7 @@ class FileTokenStore:
         self._folder = Path(path).expanduser()
         self._lock_timeout = positive_seconds(lock_timeout, "lock_timeout")
         self._thread_lock = threading.RLock()
-        self._file_locks: dict[str, filelock.BaseFileLock] = {}
+        self._file_locks: dict[str, _Lock] = {}
         self._folder_ready = False
 
     @property
@@ -158,12 +296,17 @@ class FileTokenStore:
     def load(self, namespace: str) -> StoredSession | None:
         """Return the session saved under ``namespace``, or ``None``.
 
-        A file or folder owned by another user counts as no session (with a warning).
+        Where there is no session file, nothing is created (no folder, no lock file). A file
+        or folder owned by another user counts as no session (with a warning); so does
+        anything else in the file's place (a link, a FIFO, a device, a folder, a file with
+        other hard links), which is moved aside when it is this user's.
 
         Raises:
             TokenStoreError: The file exists but cannot be opened or read (an OS error).
         """
         target = self.file_for(namespace)
+        if not self._exists(target):
+            return None
         try:
             with self._locked(namespace):
                 return self._load(target)
@@ -172,21 +315,64 @@ class FileTokenStore:
             logger.warning("%s; it counts as no session", exc)
             return None
 
+    def _exists(self, target: Path) -> bool:
+        """Whether anything is in the session file's place (a link counts), without a lock."""
+        try:
+            os.lstat(target)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except OSError as exc:
+            raise TokenStoreError(
+                f"the session file {target} cannot be read: {_os_message(exc)}"
+            ) from exc
+        return True
+
     def _load(self, target: Path) -> StoredSession | None:
         try:
-            with open(target, "rb") as handle:
-                self._check_owner(os.fstat(handle.fileno()), target)
-                self._tighten(handle.fileno(), target)
-                data = handle.read(_MAX_BYTES + 1)
+            before = os.lstat(target)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise TokenStoreError(
                 f"the session file {target} cannot be read: {_os_message(exc)}"
             ) from exc
+        # Judged before it is opened: opening a device or a FIFO can itself do harm or block.
+        self._check_owner(before, target)
+        problem = _not_a_session_file(before)
+        if problem is not None:
+            self._move_aside(target, reason=problem)
+            return None
         try:
-            if len(data) > _MAX_BYTES:
-                raise ValueError("too large to be a session")
+            fd = os.open(target, os.O_RDONLY | _SAFE_OPEN)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                # Replaced by a link since the lstat above: never followed.
+                raise _NotOursError(
+                    f"the session file {target} became a symbolic link while being read"
+                ) from exc
+            raise TokenStoreError(
+                f"the session file {target} cannot be read: {_os_message(exc)}"
+            ) from exc
+        try:
+            info = os.fstat(fd)
+            if (info.st_dev, info.st_ino) != (before.st_dev, before.st_ino):
+                raise _NotOursError(f"the session file {target} was replaced while being read")
+            self._check_owner(info, target)
+            problem = _not_a_session_file(info)
+            if problem is not None:
+                self._move_aside(target, reason=problem)
+                return None
+            self._tighten(fd, info, target)
+            data = _read_at_most(fd, _MAX_BYTES + 1)
+        except OSError as exc:
+            raise TokenStoreError(
+                f"the session file {target} cannot be read: {_os_message(exc)}"
+            ) from exc
+        finally:
+            os.close(fd)
+        try:
             return StoredSession.from_json(data)
         except ValueError as exc:
             self._move_aside(target, reason=str(exc))
@@ -207,10 +393,15 @@ class FileTokenStore:
     def clear(self, namespace: str) -> None:
         """Delete ``namespace``'s session file; no error when there is none.
 
+        Where there is none, nothing is created (no folder, no lock file).
+
         Raises:
             TokenStoreError: The file exists but cannot be deleted.
         """
         target = self.file_for(namespace)
+        if not self._exists(target):
+            # Nothing to forget: no folder, no lock file is created for it.
+            return
         with self._locked(namespace):
             try:
                 os.unlink(target)
@@ -259,20 +450,22 @@ class FileTokenStore:
             )
         self._folder_ready = True
 
-    def _file_lock(self, namespace: str) -> filelock.BaseFileLock:
+    def _file_lock(self, namespace: str) -> _Lock:
         lock = self._file_locks.get(namespace)
         if lock is None:
-            import filelock
-
             lock_path = self.file_for(namespace).with_name(filename_for(namespace) + ".lock")
-            try:
-                # Created here, 0600, so that filelock never creates it with a looser mode.
-                os.close(os.open(lock_path, os.O_WRONLY | os.O_CREAT, _FILE_MODE))
-            except OSError as exc:
-                raise TokenStoreError(
-                    f"the lock file {lock_path} cannot be created: {_os_message(exc)}"
-                ) from exc
-            lock = filelock.FileLock(lock_path, timeout=self._lock_timeout, mode=_FILE_MODE)
+            if sys.platform != "win32":
+                lock = _PosixLock(lock_path, self._lock_timeout)
+            else:  # pragma: no cover - no flock on Windows; no links planted in a user's folder
+                import filelock
+
+                try:
+                    os.close(os.open(lock_path, os.O_WRONLY | os.O_CREAT, _FILE_MODE))
+                except OSError as exc:
+                    raise TokenStoreError(
+                        f"the lock file {lock_path} cannot be created: {_os_message(exc)}"
+                    ) from exc
+                lock = filelock.FileLock(lock_path, timeout=self._lock_timeout, mode=_FILE_MODE)
             self._file_locks[namespace] = lock
         return lock
 
@@ -287,8 +480,10 @@ class FileTokenStore:
                 f"one; it is neither read nor replaced"
             )
 
-    def _tighten(self, fd: int, target: Path) -> None:
-        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+    def _tighten(self, fd: int, info: os.stat_result, target: Path) -> None:
+        # Only ever on the descriptor just checked (a regular file of this user's, one link):
+        # never a path, which a link planted in its place would redirect.
+        mode = stat.S_IMODE(info.st_mode)
         if mode & 0o077:
             try:
                 os.fchmod(fd, _FILE_MODE)
@@ -343,9 +538,12 @@ class FileTokenStore:
     def _remove_stale_temps(self, target: Path) -> None:
         # Temporary files are written under the lock, which this process now holds: any left
         # for this target belong to a writer that was killed before it could rename or remove.
+        # Only this user's regular files: a name planted by someone else is left to them.
         for stale in self._folder.glob(f".{glob.escape(target.name)}.*.tmp"):
             with contextlib.suppress(OSError):
-                stale.unlink()
+                info = os.lstat(stale)
+                if stat.S_ISREG(info.st_mode) and _other_owner(info) is None:
+                    stale.unlink()
 
     def _move_aside(self, target: Path, *, reason: str) -> None:
         aside = target.with_name(target.name + ".corrupt")
@@ -380,7 +578,7 @@ class _Locked:
     def __init__(self, store: FileTokenStore, namespace: str) -> None:
         self._store = store
         self._namespace = namespace
-        self._file_lock: filelock.BaseFileLock | None = None
+        self._file_lock: _Lock | None = None
 
     def __enter__(self) -> None:
         store = self._store
@@ -388,17 +586,17 @@ class _Locked:
         try:
             store._ensure_folder()
             lock = store._file_lock(self._namespace)
-            import filelock
-
             try:
-                # filelock polls; a short interval keeps a waiter from being starved by
-                # processes that release and take the lock again in a loop.
+                # A short poll keeps a waiter from being starved by processes that release
+                # and take the lock again in a loop.
                 lock.acquire(poll_interval=_POLL_SECONDS)
-            except filelock.Timeout as exc:
+            except (_LockTimeoutError, TimeoutError) as exc:  # filelock.Timeout is one too
                 raise TokenStoreError(
                     f"another process held the lock {lock.lock_file} for more than "
                     f"{store._lock_timeout:g} s"
                 ) from exc
+            except TokenStoreError:
+                raise
             except OSError as exc:
                 raise TokenStoreError(
                     f"the lock file {lock.lock_file} cannot be locked: {_os_message(exc)}"

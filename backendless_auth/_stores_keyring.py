@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._models import StoredSession
 from ._stores_file import positive_seconds
+from ._wire import STORED_TOKEN
 from .exceptions import InvalidArgumentError, TokenStoreError
 
 if TYPE_CHECKING:
@@ -56,11 +57,23 @@ def unusable_reason(backend: object) -> str | None:
     return None
 
 
-def _describe(exc: BaseException, secret: str | None) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    if secret:
-        text = text.replace(secret, "••••••")
-    return f"{type(exc).__name__}: {text[:300]}"
+def _describe(exc: BaseException, masked: tuple[str, ...]) -> str:
+    """Name a backend's error without what it may quote of the stored value.
+
+    Masks the secrets known here (the session's JSON and its token, on a save); a message that
+    still shows a stored session's key (a value this call never saw, quoted on a load) is left
+    out altogether.
+    """
+    try:
+        text = str(exc).strip()
+    except Exception:
+        text = ""
+    for secret in masked:
+        if secret:
+            text = text.replace(secret, "••••••")
+    if STORED_TOKEN in text:
+        text = "its message quotes stored data and is not shown"
+    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
 
 
 class _Call:
@@ -178,6 +191,11 @@ class KeyringTokenStore:
     until the first call. Every call is limited to ``timeout`` seconds: a keyring that does not
     answer (locked, waiting for a prompt) gives a :class:`TokenStoreError`, never a hang.
 
+    An entry that does not hold a session (any text or value at all: garbage, truncated, of
+    another shape) counts as no session: it is deleted, unless replaced meanwhile, and a
+    warning says why (never what it held). A :class:`TokenStoreError` never chains the
+    backend's error, whose message may quote the stored value.
+
     Args:
         service: The keyring service name the entries are filed under.
         keyring_backend: A ``keyring.backend.KeyringBackend`` to use instead of the one
@@ -229,24 +247,47 @@ class KeyringTokenStore:
             TokenStoreError: The keyring is unusable, refused, or did not answer in time.
         """
 
-        def call() -> str | None:
-            value: str | None = self._resolve().get_password(self._service, namespace)
-            return value
+        def call() -> object:
+            return self._resolve().get_password(self._service, namespace)
 
-        text = self._run(call, what="load the session")
-        if text is None:
+        value = self._run(call, what="load the session")
+        if value is None:
             return None
         try:
-            return StoredSession.from_json(text)
+            # Any value a backend gives back: text, bytes, another type; decoded or refused.
+            return StoredSession.from_json(value)  # type: ignore[arg-type]
         except ValueError as exc:
+            reason = str(exc)
+        self._drop(namespace, value, reason)
+        return None
+
+    def _drop(self, namespace: str, value: object, reason: str) -> None:
+        """Delete an entry that holds no session, unless it was replaced meanwhile."""
+
+        def call() -> None:
+            backend = self._resolve()
+            if backend.get_password(self._service, namespace) == value:
+                backend.delete_password(self._service, namespace)
+
+        try:
+            self._run(call, what="delete an entry that holds no session")
+        except TokenStoreError as exc:
             logger.warning(
-                "the keyring entry %r / %r does not hold a session (%s); it counts as no "
-                "session and the next save replaces it",
+                "the keyring entry %r / %r does not hold a session (%s) and could not be "
+                "deleted (%s); it counts as no session",
                 self._service,
                 namespace,
+                reason,
                 exc,
             )
-            return None
+            return
+        logger.warning(
+            "the keyring entry %r / %r does not hold a session (%s); deleted, and it counts "
+            "as no session",
+            self._service,
+            namespace,
+            reason,
+        )
 
     def save(self, namespace: str, session: StoredSession) -> None:
         """Replace the session saved under ``namespace``.
@@ -259,7 +300,7 @@ class KeyringTokenStore:
         def call() -> None:
             self._resolve().set_password(self._service, namespace, text)
 
-        self._run(call, what="save the session", secret=text)
+        self._run(call, what="save the session", masked=(text, session.user_token))
 
     def clear(self, namespace: str) -> None:
         """Delete ``namespace``'s entry; no error when there is none.
@@ -308,7 +349,7 @@ class KeyringTokenStore:
                 )
             return backend_name(backend)
 
-        return self._run(call, what="save, read and delete a test entry", secret=probe_value)
+        return self._run(call, what="save, read and delete a test entry", masked=(probe_value,))
 
     # --- the machinery --------------------------------------------------------------------
 
@@ -325,7 +366,7 @@ class KeyringTokenStore:
             raise TokenStoreError(f"no usable keyring: {reason}; {_ADVICE}")
         return backend
 
-    def _run(self, call: Callable[[], _T], *, what: str, secret: str | None = None) -> _T:
+    def _run(self, call: Callable[[], _T], *, what: str, masked: tuple[str, ...] = ()) -> _T:
         try:
             return self._worker.run(call, timeout=self._timeout, what=what)
         except TokenStoreError:
@@ -335,6 +376,7 @@ class KeyringTokenStore:
             # RuntimeError: all mean the same here, the keyring could not do it.
             locked = type(exc).__name__ == "KeyringLocked" or "lock" in str(exc).lower()
             hint = "unlock it, or use FileTokenStore()" if locked else _ADVICE
-            raise TokenStoreError(
-                f"the keyring could not {what} ({_describe(exc, secret)}); {hint}"
-            ) from exc
+            message = f"the keyring could not {what} ({_describe(exc, masked)}); {hint}"
+        # Raised here, outside the handler: the backend's error may quote the stored value,
+        # and would stay reachable as __cause__ or __context__ (in every traceback) if chained.
+        raise TokenStoreError(message)

@@ -13,11 +13,13 @@ The stores:
 - :class:`FileTokenStore`: private files (0600 in a 0700 folder), atomic writes, a lock shared
   by every process; works everywhere, headless servers and containers included.
 - :class:`KeyringTokenStore`: the OS keyring through ``keyring``; never hangs.
+- :class:`RedisTokenStore`: one key per app in Redis, with a sliding expiry; for a fleet of
+  workers on several machines sharing one login (the ``[redis]`` extra).
 - :class:`AutoTokenStore` / :func:`default_token_store`: the keyring when one works here, the
   file store otherwise, and says which and why.
 
-``keyring``, ``platformdirs`` and ``filelock`` are imported only when a store needing them is
-built or used, so that importing the package stays cheap.
+``keyring``, ``platformdirs``, ``filelock`` and ``redis`` are imported only when a store needing
+them is built or used, so that importing the package stays cheap.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ._models import StoredSession
 from ._stores_file import FileTokenStore, positive_seconds
 from ._stores_keyring import DEFAULT_SERVICE, KeyringTokenStore
 from ._stores_memory import MemoryTokenStore, TokenStore
+from ._stores_redis import RedisTokenStore
 from .exceptions import TokenStoreError
 
 if TYPE_CHECKING:
@@ -40,6 +43,7 @@ __all__ = [
     "FileTokenStore",
     "KeyringTokenStore",
     "MemoryTokenStore",
+    "RedisTokenStore",
     "StoredSession",
     "TokenStore",
     "default_token_store",

@@ -12,9 +12,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import stat
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backendless_auth import FileTokenStore, StoredSession, TokenStoreError
+from backendless_auth import FileTokenStore, KeyringTokenStore, StoredSession, TokenStoreError
+from backendless_auth.testing import MemoryKeyring
 
 NAMESPACE = "Backendless_APP"
 SESSION = StoredSession(user_token="T" * 36, user_id="U1", saved_at=1.0)
@@ -35,41 +38,162 @@ def _report() -> Iterator[None]:
     print(f"\n[figures] stores: {', '.join(f'{k}: {n}' for k, n in sorted(_FIGURES.items()))}")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-@given(
-    content=st.one_of(
-        st.binary(max_size=200),
-        st.text(max_size=200).map(str.encode),
-        st.sampled_from(
-            [
-                b"",
-                b"{}",
-                b"null",
-                b'{"user-token": ""}',
-                b'{"user-token": 5, "current-user-id": "U"}',
-                b'{"user-token": "T", "current-user-id": ["U"]}',
-                SESSION.to_json().encode()[:-3],
-                b"\x00" * 64,
-                b"{" * 10000,
-            ]
-        ),
-    )
+# Stored bytes of every class: random bytes and text, nesting 1 to 200,000 deep (arrays,
+# objects, inside a valid session), sizes around the 1 MiB limit, invalid UTF-8, other
+# encodings, NaN and infinities, numbers beyond a float or the digit limit, wrong types for
+# every field, tokens no header can carry (control characters, CR/LF, non-ASCII, surrogates).
+def _session_with(**fields: object) -> bytes:
+    data: dict[str, object] = {"user-token": "T" * 36, "current-user-id": "U"}
+    data.update(fields)
+    return json.dumps(data).encode()
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=10,
 )
-def test_any_file_content_loads_as_a_session_or_none(
+STORED_BYTES = st.one_of(
+    st.binary(max_size=300),
+    st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
+    st.integers(1, 200_000).map(lambda n: b"[" * n),
+    st.integers(1, 100_000).map(lambda n: b'{"a":' * n),
+    st.integers(1, 100_000).map(lambda n: b'{"user-token":"T","x":' + b"[" * n),
+    st.integers((1 << 20) - 64, (1 << 20) + 64).map(
+        lambda n: _session_with(pad="x" * max(0, n - 80))
+    ),
+    st.sampled_from(["utf-16", "utf-32", "latin-1"]).map(
+        lambda enc: SESSION.to_json().replace("T", "\u00e9").encode(enc)
+    ),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "9" * 5000, "true", '"1"', "[]"]).map(
+        lambda raw: _session_with().replace(b'"U"}', b'"U","savedAt":' + raw.encode() + b"}")
+    ),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "user-token": _JSON_VALUES,
+            "current-user-id": _JSON_VALUES,
+            "stayLoggedIn": _JSON_VALUES,
+            "savedAt": _JSON_VALUES,
+        },
+    ).map(lambda d: json.dumps(d).encode()),
+    st.text(
+        st.characters(codec="utf-8", categories=["Cc", "Cf", "Zs", "Zl", "Zp", "Co", "Cs", "Lo"]),
+        min_size=1,
+        max_size=10,
+    ).map(lambda bad: json.dumps({"user-token": "T" + bad}).encode("utf-8", "surrogatepass")),
+    st.sampled_from(
+        [
+            b"",
+            b"{}",
+            b"null",
+            b'{"user-token": ""}',
+            b'{"user-token": 5, "current-user-id": "U"}',
+            b'{"user-token": "T", "current-user-id": ["U"]}',
+            b'{"user-token": "T\r\nX-Evil: 1"}',
+            b'{"user-token": "T\\ud800"}',
+            SESSION.to_json().encode()[:-3],
+            b"\x00" * 64,
+            b"{" * 10000,
+        ]
+    ),
+)
+
+
+def _count(name: str) -> None:
+    _FIGURES[name] = _FIGURES.get(name, 0) + 1
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(content=STORED_BYTES)
+def test_any_file_content_loads_as_a_session_or_none_and_is_set_aside(
     tmp_path_factory: pytest.TempPathFactory, content: bytes
 ) -> None:
     store = FileTokenStore(tmp_path_factory.mktemp("store"))
     target = store.file_for(NAMESPACE)
     store.save(NAMESPACE, SESSION)
     target.write_bytes(content)
-    try:
-        loaded = store.load(NAMESPACE)
-    except TokenStoreError:
-        loaded = None
-    _FIGURES["file contents tried"] = _FIGURES.get("file contents tried", 0) + 1
-    assert loaded is None or isinstance(loaded, StoredSession)
+    loaded = store.load(NAMESPACE)  # no exception at all: not even ours
+    _count("file contents tried")
+    if loaded is None:
+        aside = target.with_name(target.name + ".corrupt")
+        assert aside.read_bytes() == content  # kept for a look
+        assert not target.exists()
+    else:
+        assert isinstance(loaded, StoredSession)
+        assert StoredSession.from_json(loaded.to_json()) == loaded
     store.save(NAMESPACE, SESSION)
     assert store.load(NAMESPACE) == SESSION
+
+
+KEYRING_VALUES = st.one_of(
+    STORED_BYTES.map(lambda b: b.decode("utf-8", "surrogateescape")),
+    STORED_BYTES,
+    st.sampled_from([5, 1.5, [], {}, object(), True]),
+)
+
+
+class OddKeyring(MemoryKeyring):
+    """Gives back whatever it was told to, of any type, as a broken backend might."""
+
+    odd: object = None
+
+    def get_password(self, service: str, username: str) -> str | None:
+        if (service, username) in self.entries and self.odd is not None:
+            return self.odd  # type: ignore[return-value]
+        return super().get_password(service, username)
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.odd = None
+        super().delete_password(service, username)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(value=KEYRING_VALUES)
+def test_any_keyring_value_loads_as_a_session_or_none_and_is_deleted(value: object) -> None:
+    backend = OddKeyring()
+    store = KeyringTokenStore(keyring_backend=backend)
+    store.save(NAMESPACE, SESSION)
+    backend.odd = value
+    loaded = store.load(NAMESPACE)  # no exception at all: not even ours
+    _count("keyring values tried")
+    if loaded is None:
+        assert ("backendless-auth", NAMESPACE) not in backend.entries
+    else:
+        assert isinstance(loaded, StoredSession)
+    backend.odd = None
+    store.save(NAMESPACE, SESSION)
+    assert store.load(NAMESPACE) == SESSION
+
+
+class QuotingKeyring(MemoryKeyring):
+    """Fails every call with an error that quotes the stored value, as some backends do."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise ValueError(f"cannot decode {PLANTED!r} for {username}")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise RuntimeError(f"refused to store {password!r}")
+
+    def delete_password(self, service: str, username: str) -> None:
+        raise OSError(f"cannot delete {PLANTED}")
+
+
+def test_a_keyring_error_quoting_the_value_leaves_no_secret_in_the_chain() -> None:
+    store = KeyringTokenStore(keyring_backend=QuotingKeyring())
+    for call in (
+        lambda: store.load(NAMESPACE),
+        lambda: store.save(NAMESPACE, SESSION),
+        lambda: store.clear(NAMESPACE),
+    ):
+        with pytest.raises(TokenStoreError) as info:
+            call()
+        text = "".join(traceback.format_exception(info.value))
+        _count("keyring error chains")
+        for secret in (SESSION.user_token, "ATTACKER-TOKEN", SESSION.to_json()):
+            assert secret not in text
+        assert info.value.__cause__ is None
+        assert info.value.__context__ is None
 
 
 def test_save_replaces_a_symlink_instead_of_writing_through_it(tmp_path: Path) -> None:

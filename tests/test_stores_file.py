@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -46,11 +47,17 @@ def test_is_a_token_store(store: FileTokenStore) -> None:
     assert isinstance(store, TokenStore)
 
 
-def test_load_of_nothing_is_none_and_creates_nothing_but_the_folder(
+def test_load_and_clear_of_nothing_create_nothing_on_disk(
     store: FileTokenStore, folder: Path
 ) -> None:
+    # No folder, no lock file: a command that never stored a session leaves no trace.
     assert store.load(NS) is None
-    assert [p for p in folder.iterdir() if not p.name.endswith(".lock")] == []
+    store.clear(NS)
+    assert not folder.exists()
+    folder.mkdir()
+    assert store.load(NS) is None
+    store.clear(NS)
+    assert list(folder.iterdir()) == []
 
 
 def test_round_trip_save_load_clear(store: FileTokenStore) -> None:
@@ -240,13 +247,15 @@ def test_a_bad_lock_timeout_is_refused(tmp_path: Path, value: object) -> None:
         FileTokenStore(tmp_path, lock_timeout=value)  # type: ignore[arg-type]
 
 
-def test_a_path_that_is_a_folder_where_the_file_goes_raises_on_load(
+def test_a_folder_where_the_file_goes_is_moved_aside_and_the_next_save_works(
     store: FileTokenStore,
 ) -> None:
     store.file_for(NS).parent.mkdir(parents=True, exist_ok=True)
     store.file_for(NS).mkdir()
-    with pytest.raises(TokenStoreError, match="cannot be read"):
-        store.load(NS)
+    assert store.load(NS) is None
+    assert store.file_for(NS).with_name(store.file_for(NS).name + ".corrupt").is_dir()
+    store.save(NS, SESSION)
+    assert store.load(NS) == SESSION
 
 
 def test_a_save_into_a_read_only_folder_fails_and_keeps_the_old_file(
@@ -367,3 +376,31 @@ def test_any_namespaces_get_distinct_safe_files_and_round_trip(
         assert loaded is not None
         assert loaded.user_token == f"tok-{index}"
         store.clear(namespace)
+
+
+@pytest.mark.parametrize("command", ["token", "valid", "whoami", "logout", "guest"])
+def test_a_failed_command_leaves_nothing_on_disk(tmp_path: Path, command: str) -> None:
+    # No session stored, and no server to reach: nothing to keep, so no folder, no lock file.
+    folder = tmp_path / "sessions"
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "backendless_auth",
+            "--app-id=APP",
+            "--api-key=KEY",
+            f"--server-url=http://127.0.0.1:{port}",
+            "--store=file",
+            f"--store-path={folder}",
+            command,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert result.returncode in {0, 1, 3}, result.stderr
+    assert not folder.exists()
