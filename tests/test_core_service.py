@@ -873,7 +873,6 @@ def _dead_session(method: str, path: str) -> dict[str, Any]:
             lambda u: u.login_with_oauth1("twitter", ACCESS_TOKEN, TOKEN_SECRET),
         ),
         ("POST", "users/oauth/google/request_url", lambda u: u.get_authorization_url("google")),
-        ("GET", "data/Users/guest-1", lambda u: u.get_current_user(reload=True)),
     ],
 )
 def test_3064_from_any_call_clears_session(
@@ -894,6 +893,28 @@ def test_3064_from_any_call_clears_session(
     assert app.users.current_user is None
     assert app.users.user_token is None
     assert store.load(NAMESPACE) is None
+
+
+@pytest.mark.parametrize("restart", [False, True])
+def test_get_current_user_after_expiry_is_none_and_clears_session(
+    store: MemoryTokenStore, rsps: responses.RequestsMock, restart: bool
+) -> None:
+    # The one documented pattern ("if get_current_user() is None: log in") covers expiry too:
+    # in the same process (reload) and in a new one that finds the dead session in the store.
+    with Backendless(app_id=APP_ID, api_key=API_KEY, token_store=store) as app:
+        login_guest(app, rsps, stay_logged_in=True)
+    rsps.add(**_dead_session("GET", "data/Users/guest-1"))
+    with Backendless(app_id=APP_ID, api_key=API_KEY, token_store=store) as app:
+        if not restart:
+            login_guest(app, rsps, stay_logged_in=True)
+        assert app.users.get_current_user(reload=not restart) is None
+        assert app.users.current_user is None
+        assert app.users.user_token is None
+        assert store.load(NAMESPACE) is None
+        # Seen dead once: no further request, still nobody.
+        calls = len(rsps.calls)
+        assert app.users.get_current_user() is None
+        assert len(rsps.calls) == calls
 
 
 def test_guest_login_3064_clears_session(
@@ -923,9 +944,10 @@ def test_3064_does_not_clear_a_newer_session(
 
     rsps.add_callback(responses.GET, BASE + "data/Users/guest-1", callback=answer)
 
-    with pytest.raises(SessionExpiredError):
-        app.users.get_current_user(reload=True)
+    user = app.users.get_current_user(reload=True)
 
+    assert user is not None
+    assert user.object_id == "user-2"
     assert app.users.user_token == OTHER_TOKEN
     assert app.users.current_user_id == "user-2"
 
@@ -1070,8 +1092,7 @@ def test_restart_session_dead_on_load(rsps: responses.RequestsMock) -> None:
     rsps.add(**_dead_session("GET", "data/Users/user-1"))
 
     with Backendless(app_id=APP_ID, api_key=API_KEY, token_store=store) as app:
-        with pytest.raises(SessionExpiredError):
-            app.users.get_current_user()
+        assert app.users.get_current_user() is None
         assert app.users.user_token is None
     assert store.load(NAMESPACE) is None
 
@@ -1180,8 +1201,7 @@ def test_dead_session_is_reported_even_when_the_store_cannot_clear(
         store.fail_clear = True
         rsps.add(**_dead_session("GET", "data/Users/guest-1"))
 
-        with pytest.raises(SessionExpiredError):
-            app.users.get_current_user(reload=True)
+        assert app.users.get_current_user(reload=True) is None
 
         assert app.users.user_token is None
     assert "keyring locked" in caplog.text

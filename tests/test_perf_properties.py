@@ -62,7 +62,7 @@ class _MeetingTransport:
         self, method: str, url: str, *, headers: object, body: bytes | None, label: str
     ) -> HttpResponse:
         self.barrier.wait()  # raises BrokenBarrierError if the calls were serialised
-        if label.endswith("isvalidusertoken/{}"):
+        if label == "is_valid_login":
             return HttpResponse(200, {"content-type": "application/json"}, b"true")
         user = {"objectId": "U1", "user-token": "TOKEN-123456", "userStatus": "ENABLED"}
         return HttpResponse(200, {"content-type": "application/json"}, json.dumps(user).encode())
