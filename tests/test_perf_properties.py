@@ -41,7 +41,10 @@ def test_apps_do_not_share_connections_with_each_other() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["keyring", "oauthlib", "requests_oauthlib", "werkzeug", "platformdirs", "filelock"],
+    [
+        *("keyring", "oauthlib", "requests_oauthlib", "werkzeug", "platformdirs", "filelock"),
+        *("requests", "httpx", "anyio", "trio"),
+    ],
 )
 def test_import_does_not_load_optional_heavy_modules(module: str) -> None:
     code = "import json, sys, backendless_auth; print(json.dumps(sorted(m for m in sys.modules)))"
