@@ -29,7 +29,6 @@ class _AppBase:
 
     def _configure(
         self,
-        *,
         app_id: str | None,
         api_key: str | None,
         domain: str | None,
@@ -158,15 +157,8 @@ class Backendless(_AppBase):
         transport: Transport | None = None,
         allow_insecure_http: bool = False,
     ) -> None:
-        store = self._configure(
-            app_id=app_id,
-            api_key=api_key,
-            domain=domain,
-            server_url=server_url,
-            token_store=token_store,
-            timeout=timeout,
-            allow_insecure_http=allow_insecure_http,
-        )
+        where = (app_id, api_key, domain, server_url)
+        store = self._configure(*where, token_store, timeout, allow_insecure_http)
         if transport is not None and session is not None:
             raise ConfigurationError("pass session= or transport=, not both", argument="transport")
         if transport is None:
@@ -230,15 +222,8 @@ class AsyncBackendless(_AppBase):
         transport: AsyncTransport | None = None,
         allow_insecure_http: bool = False,
     ) -> None:
-        store = self._configure(
-            app_id=app_id,
-            api_key=api_key,
-            domain=domain,
-            server_url=server_url,
-            token_store=token_store,
-            timeout=timeout,
-            allow_insecure_http=allow_insecure_http,
-        )
+        where = (app_id, api_key, domain, server_url)
+        store = self._configure(*where, token_store, timeout, allow_insecure_http)
         if transport is not None and http_client is not None:
             raise ConfigurationError(
                 "pass http_client= or transport=, not both", argument="transport"

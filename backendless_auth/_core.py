@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import quote
 
 import attrs
@@ -81,6 +81,39 @@ class StoreCall:
 Effect = Request | StoreCall
 Flow = Generator[Effect, Any, T]
 """What a call of the core is: a generator yielding effects and returning the call's result."""
+
+
+class Steps(Generic[T]):
+    """One run of a flow, for a driver: ``next()`` gives the next effect (``None`` when done),
+    ``answer()`` or ``fail()`` gives its outcome, ``value`` is the flow's result at the end.
+
+    A failure is thrown into the flow at its ``yield``, outside any ``except`` block of the
+    driver, so it carries no foreign context.
+    """
+
+    def __init__(self, flow: Flow[T]) -> None:
+        self._flow = flow
+        self._result: Any = None
+        self._error: Exception | None = None
+        self.value: T
+
+    def next(self) -> Effect | None:
+        try:
+            if self._error is None:
+                effect = self._flow.send(self._result)
+            else:
+                effect = self._flow.throw(self._error)
+        except StopIteration as stop:
+            self.value = stop.value
+            return None
+        self._result = self._error = None
+        return effect
+
+    def answer(self, result: object) -> None:
+        self._result = result
+
+    def fail(self, error: Exception) -> None:
+        self._error = error
 
 
 @attrs.frozen

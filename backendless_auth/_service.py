@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from . import _checks as checks
 from ._config import AppConfig
-from ._core import Core, Flow, Request, check_guest_user
+from ._core import Core, Flow, Request, Steps, check_guest_user
 from ._driver import ServiceBase
 from ._models import BackendlessUser
 from ._stores_memory import TokenStore
@@ -54,30 +54,22 @@ class UserService(ServiceBase):
 
     def _run(self, flow: Flow[T]) -> T:
         """Carry out the flow's effects one by one, in this thread; return its result."""
-        core = self._core
-        base_url = core.config.base_url
-        result: Any = None
-        error: Exception | None = None
-        while True:
-            try:
-                effect = flow.send(result) if error is None else flow.throw(error)
-            except StopIteration as stop:
-                value: T = stop.value
-                return value
-            error = None
+        steps = Steps(flow)
+        while (effect := steps.next()) is not None:
             try:
                 if isinstance(effect, Request):
-                    result = self._transport.send(
-                        effect.method,
-                        base_url + effect.path,
-                        headers=effect.headers,
-                        body=effect.body,
-                        label=effect.label,
+                    url = self._core.config.base_url + effect.path
+                    headers, body, label = effect.headers, effect.body, effect.label
+                    steps.answer(
+                        self._transport.send(
+                            effect.method, url, headers=headers, body=body, label=label
+                        )
                     )
                 else:
-                    result = core.run_store(effect)
+                    steps.answer(self._core.run_store(effect))
             except Exception as exc:  # thrown into the flow, which decides
-                error = exc
+                steps.fail(exc)
+        return steps.value
 
     def login_with_browser(
         self,

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import anyio.to_thread
 
 from ._config import AppConfig
-from ._core import Core, Flow, Request
+from ._core import Core, Flow, Steps, StoreCall
 from ._driver import ServiceBase
 from ._stores_memory import TokenStore
 from ._transport_async import AsyncTransport
@@ -56,29 +56,21 @@ class AsyncUserService(ServiceBase):
 
     async def _run(self, flow: Flow[T]) -> T:
         """Await the flow's effects one by one; return its result."""
+        steps = Steps(flow)
         core = self._core
-        base_url = core.config.base_url
-        result: Any = None
-        error: Exception | None = None
-        while True:
+        while (effect := steps.next()) is not None:
             try:
-                effect = flow.send(result) if error is None else flow.throw(error)
-            except StopIteration as stop:
-                value: T = stop.value
-                return value
-            error = None
-            try:
-                if isinstance(effect, Request):
-                    result = await self._transport.send(
-                        effect.method,
-                        base_url + effect.path,
-                        headers=effect.headers,
-                        body=effect.body,
-                        label=effect.label,
-                    )
-                elif core.store_is_inline:
-                    result = core.run_store(effect)
-                else:
-                    result = await anyio.to_thread.run_sync(core.run_store, effect)
+                if isinstance(effect, StoreCall):
+                    if core.store_is_inline:
+                        steps.answer(core.run_store(effect))
+                    else:
+                        steps.answer(await anyio.to_thread.run_sync(core.run_store, effect))
+                    continue
+                url = core.config.base_url + effect.path
+                answer = await self._transport.send(
+                    effect.method, url, headers=effect.headers, body=effect.body, label=effect.label
+                )
+                steps.answer(answer)
             except Exception as exc:  # thrown into the flow, which decides
-                error = exc
+                steps.fail(exc)
+        return steps.value
