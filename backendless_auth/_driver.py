@@ -9,6 +9,7 @@ supplies only ``_bind`` (how to run a flow: blocking, or awaited).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
@@ -47,17 +48,23 @@ class Call(Generic[P, T]):
     ) -> Callable[P, Coroutine[Any, Any, T]]: ...
 
     def __get__(self, obj: ServiceBase | None, owner: type | None = None) -> Any:
-        if obj is None:
-            return self
-        bound = obj._bind(self.flow, self.__name__)
-        # Cached on the instance: a non-data descriptor, so later reads skip this method.
-        obj.__dict__[self.__name__] = bound
-        return bound
+        # Only ServiceBase itself holds Call objects: each driver replaces them with its own
+        # functions (ServiceBase.__init_subclass__).
+        return self
 
 
 def call(flow: Callable[Concatenate[Core, P], Flow[T]]) -> Call[P, T]:
     """Declare a call of the core as a method of both services."""
     return Call(flow)
+
+
+def _signature(flow: Callable[..., Any]) -> inspect.Signature:
+    """The flow's signature, with the result type it returns in place of ``Flow[...]``."""
+    signature = inspect.signature(flow)
+    result = signature.return_annotation
+    if isinstance(result, str) and result.startswith("Flow[") and result.endswith("]"):
+        signature = signature.replace(return_annotation=result[len("Flow[") : -1])
+    return signature
 
 
 class ServiceBase:
@@ -66,7 +73,24 @@ class ServiceBase:
     def __init__(self, core: Core) -> None:
         self._core = core
 
-    def _bind(self, flow: Callable[..., Flow[Any]], name: str) -> Callable[..., Any]:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Each driver gets every call as a plain function of its own (a method, or a coroutine
+        # function) with the call's signature and docstring: what inspect, help() and the API
+        # docs show. mypy reads the typed Call descriptors above instead.
+        for name, member in vars(ServiceBase).items():
+            if isinstance(member, Call):
+                method = cls._method(member.flow)
+                method.__name__ = name
+                method.__qualname__ = f"{cls.__qualname__}.{name}"
+                method.__module__ = cls.__module__
+                method.__doc__ = member.flow.__doc__
+                method.__signature__ = _signature(member.flow)  # type: ignore[attr-defined]
+                setattr(cls, name, method)
+
+    @classmethod
+    def _method(cls, flow: Callable[..., Flow[Any]]) -> Callable[..., Any]:
+        """The driver's function that runs ``flow``: blocking, or a coroutine function."""
         raise NotImplementedError  # pragma: no cover - each driver defines it
 
     def __repr__(self) -> str:

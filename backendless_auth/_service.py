@@ -39,12 +39,11 @@ class UserService(ServiceBase):
         super().__init__(Core(config, token_store))
         self._transport = transport
 
-    def _bind(self, flow: Callable[..., Flow[Any]], name: str) -> Callable[..., Any]:
-        def method(*args: Any, **kwargs: Any) -> Any:
+    @classmethod
+    def _method(cls, flow: Callable[..., Flow[Any]]) -> Callable[..., Any]:
+        def method(self: UserService, *args: Any, **kwargs: Any) -> Any:
             return self._run(flow(self._core, *args, **kwargs))
 
-        method.__name__ = name
-        method.__doc__ = flow.__doc__
         return method
 
     def _guest_wire(self, guest_user: object) -> None:

@@ -46,12 +46,11 @@ class AsyncUserService(ServiceBase):
         super().__init__(Core(config, token_store))
         self._transport = transport
 
-    def _bind(self, flow: Callable[..., Flow[Any]], name: str) -> Callable[..., Any]:
-        async def method(*args: Any, **kwargs: Any) -> Any:
+    @classmethod
+    def _method(cls, flow: Callable[..., Flow[Any]]) -> Callable[..., Any]:
+        async def method(self: AsyncUserService, *args: Any, **kwargs: Any) -> Any:
             return await self._run(flow(self._core, *args, **kwargs))
 
-        method.__name__ = name
-        method.__doc__ = flow.__doc__
         return method
 
     async def _run(self, flow: Flow[T]) -> T:
