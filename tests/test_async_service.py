@@ -352,6 +352,25 @@ async def test_a_dead_adopted_session_clears_nothing(server: Server, store: Any)
         assert app.users.user_token == USER_TOKEN
 
 
+async def test_3064_does_not_clear_a_newer_session(server: Server, store: Any) -> None:
+    app, client = make_app(server, store)
+
+    async def answer(_request: httpx.Request) -> httpx.Response:
+        # Another task logs in while the old session's request is in flight.
+        server.on("POST", "users/oauth/google/login", user("user-2", "other-token-0007"))
+        await app.users.login_with_oauth2("google", ACCESS_TOKEN, stay_logged_in=True)
+        return dead()
+
+    async with client, app:
+        await login_guest(app, server)
+        server.on("GET", "data/Users/guest-1", answer)
+        found = await app.users.get_current_user(reload=True)
+        assert found is not None
+        assert found.object_id == "user-2"
+        assert app.users.user_token == "other-token-0007"
+        assert store.load(NAMESPACE).user_token == "other-token-0007"
+
+
 async def test_network_failure_is_our_error_naming_the_call(server: Server) -> None:
     def fail(request: httpx.Request) -> httpx.Response:
         server.requests.append(request)
