@@ -228,10 +228,15 @@ class AsyncBackendless(_AppBase):
             raise ConfigurationError(
                 "pass http_client= or transport=, not both", argument="transport"
             )
-        from ._service_async import AsyncUserService
+        try:
+            from ._service_async import AsyncUserService
+            from ._transport_async import HttpxTransport
+        except ModuleNotFoundError as exc:
+            raise ConfigurationError(
+                f"AsyncBackendless needs {exc.name}: pip install 'backendless-auth[async]'"
+            ) from None
 
         if transport is None:
-            from ._transport_async import HttpxTransport
 
             transport = HttpxTransport(self._timeout, http_client)
         self._transport_async = transport
