@@ -237,7 +237,6 @@ class AsyncBackendless(_AppBase):
             ) from None
 
         if transport is None:
-
             transport = HttpxTransport(self._timeout, http_client)
         self._transport_async = transport
         self.users = AsyncUserService(self._config, transport, store)
