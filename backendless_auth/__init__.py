@@ -35,11 +35,14 @@ from .exceptions import (
 )
 
 if _TYPE_CHECKING:
-    from ._app import Backendless
+    from ._app import AsyncBackendless, Backendless
     from ._config import Timeout
+    from ._http import HttpResponse
     from ._models import BackendlessUser, StoredSession
     from ._service import UserService
-    from ._transport import HttpResponse, RequestsTransport, Transport
+    from ._service_async import AsyncUserService
+    from ._transport import RequestsTransport, Transport
+    from ._transport_async import AsyncTransport, HttpxTransport
     from .stores import (
         AutoTokenStore,
         FileTokenStore,
@@ -50,11 +53,15 @@ if _TYPE_CHECKING:
     )
 
 _LAZY = {
+    "AsyncBackendless": "._app",
+    "AsyncTransport": "._transport_async",
+    "AsyncUserService": "._service_async",
     "AutoTokenStore": ".stores",
     "Backendless": "._app",
     "BackendlessUser": "._models",
     "FileTokenStore": ".stores",
-    "HttpResponse": "._transport",
+    "HttpResponse": "._http",
+    "HttpxTransport": "._transport_async",
     "KeyringTokenStore": ".stores",
     "MemoryTokenStore": "._stores_memory",
     "RequestsTransport": "._transport",
@@ -68,6 +75,9 @@ _LAZY = {
 
 __all__ = [
     "ApiError",
+    "AsyncBackendless",
+    "AsyncTransport",
+    "AsyncUserService",
     "AutoTokenStore",
     "Backendless",
     "BackendlessError",
@@ -75,6 +85,7 @@ __all__ = [
     "ConfigurationError",
     "FileTokenStore",
     "HttpResponse",
+    "HttpxTransport",
     "InvalidArgumentError",
     "InvalidParameterError",
     "KeyringTokenStore",

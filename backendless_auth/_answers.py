@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ._http import HttpResponse
 from ._models import BackendlessUser
 from ._redact import REDACTOR
-from ._transport import HttpResponse
 from .exceptions import InvalidArgumentError, UnexpectedResponseError, api_error_for
 
 _JSON_TYPES = frozenset({"application/json", "text/json"})

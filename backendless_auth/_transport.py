@@ -12,35 +12,20 @@ import time
 from collections.abc import Mapping, MutableMapping
 from typing import Protocol
 
-import attrs
 import requests
 import requests.adapters
 import urllib3.exceptions
 
 from ._config import Timeout
+from ._http import RETRY_DELAYS as _RETRY_DELAYS
+from ._http import RETRY_STATUSES as _RETRY_STATUSES
+from ._http import HttpResponse
 from .exceptions import ConfigurationError, NetworkError, RequestTimeout
 
 logger = logging.getLogger("backendless_auth")
 
-# Statuses a proxy or load balancer answers while the service behind it is briefly away.
-_RETRY_STATUSES = frozenset({502, 503, 504})
-_RETRY_DELAYS = (0.05, 0.25)
 # What a request takes from the environment: proxies, and verify (a flag or a CA bundle path).
 _Settings = tuple["MutableMapping[str, str] | None", "bool | str | None"]
-
-
-@attrs.frozen
-class HttpResponse:
-    """What came back: status, headers (lower-cased names) and the raw body."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes = attrs.field(repr=False)
-
-    @property
-    def content_type(self) -> str:
-        """The media type, without parameters, lower-cased."""
-        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
 class Transport(Protocol):

@@ -345,7 +345,7 @@ def test_pasted_url_fallback_in_chromium(
     assert "userToken=" in ended_on
     user = app.users.complete_browser_login(ended_on, stay_logged_in=True)
     assert user.email == emu.accounts("facebook")[0].email
-    assert store.load(app.users._config.namespace) is not None
+    assert store.load(app.namespace) is not None
     params = parse_qs(urlsplit(ended_on).query)
     assert params["userId"] == [user.object_id]
 

@@ -107,13 +107,13 @@ def test_stay_logged_in_persists_the_session(
     user = app.users.login_with_browser(
         "google", opener=choose(emu, "google"), stay_logged_in=True, timeout=20
     )
-    saved = store.load(app.users._config.namespace)
+    saved = store.load(app.namespace)
     assert saved is not None
     assert saved.user_token == user.user_token
     assert saved.user_id == user.object_id
     # A later login without it clears the stored session.
     app.users.login_with_browser("google", opener=choose(emu, "google", 1), timeout=20)
-    assert store.load(app.users._config.namespace) is None
+    assert store.load(app.namespace) is None
 
 
 def test_fields_mapping_scope_and_callback_domain_reach_backendless(
@@ -218,7 +218,7 @@ def test_complete_browser_login_from_the_pasted_url(
     user = app.users.complete_browser_login(f"  {url}\n", stay_logged_in=True)
     assert user.email == account.email
     assert app.users.current_user == user
-    assert store.load(app.users._config.namespace) is not None
+    assert store.load(app.namespace) is not None
 
 
 def test_complete_browser_login_accepts_user_token_spelling(

@@ -109,12 +109,13 @@ def _dead_session(app: Backendless, rsps: responses.RequestsMock) -> object:
         status=400,
         json={"code": 3064, "message": f"Not existing user token - {GUEST_TOKEN}"},
     )
-    rsps.get(
-        BASE + "data/Users/g1",
+    rsps.post(
+        BASE + "users/oauth/google/request_url",
         status=400,
         json={"code": 3064, "message": f"Not existing user token - {GUEST_TOKEN}"},
     )
-    return app.users.get_current_user(reload=True)
+    # get_current_user() answers None to a dead session; this call raises it.
+    return app.users.get_authorization_url("google")
 
 
 def _network(app: Backendless, rsps: responses.RequestsMock) -> object:

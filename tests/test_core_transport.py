@@ -160,7 +160,8 @@ def test_get_failing_three_times(
         logged_in.users.is_valid_login()
 
     assert len(rsps.calls) == 3
-    assert "users/isvalidusertoken/{}" in str(info.value)
+    assert str(info.value).startswith("GET is_valid_login: ")
+    assert "{}" not in str(info.value)
     assert_no_secret(info.value)
     assert info.value.__cause__ is None
     assert info.value.__suppress_context__
@@ -206,7 +207,8 @@ def test_post_never_resent_once_it_may_have_arrived(
         app.users.login_with_oauth2("google", ACCESS_TOKEN)
 
     assert len(rsps.calls) == 1
-    assert "POST users/oauth/{}/login" in str(info.value)
+    assert str(info.value).startswith("POST login_with_oauth2: ")
+    assert "{}" not in str(info.value)
     assert_no_secret(info.value)
     assert app.users.user_token is None
 

@@ -41,7 +41,10 @@ def test_apps_do_not_share_connections_with_each_other() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["keyring", "oauthlib", "requests_oauthlib", "werkzeug", "platformdirs", "filelock"],
+    [
+        *("keyring", "oauthlib", "requests_oauthlib", "werkzeug", "platformdirs", "filelock"),
+        *("requests", "httpx", "anyio", "trio"),
+    ],
 )
 def test_import_does_not_load_optional_heavy_modules(module: str) -> None:
     code = "import json, sys, backendless_auth; print(json.dumps(sorted(m for m in sys.modules)))"
@@ -62,7 +65,7 @@ class _MeetingTransport:
         self, method: str, url: str, *, headers: object, body: bytes | None, label: str
     ) -> HttpResponse:
         self.barrier.wait()  # raises BrokenBarrierError if the calls were serialised
-        if label.endswith("isvalidusertoken/{}"):
+        if label == "is_valid_login":
             return HttpResponse(200, {"content-type": "application/json"}, b"true")
         user = {"objectId": "U1", "user-token": "TOKEN-123456", "userStatus": "ENABLED"}
         return HttpResponse(200, {"content-type": "application/json"}, json.dumps(user).encode())

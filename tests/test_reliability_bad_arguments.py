@@ -69,15 +69,15 @@ class RecordingTransport:
         self.calls.append((method, label))
         json_type = {"content-type": "application/json"}
         user = {"objectId": "U1", "userStatus": "ENABLED", "___class": "Users"}
-        if label.endswith("/login") or label == "users/register/guest":
+        if label.startswith("login_") and label != "login_with_browser":
             return HttpResponse(
                 200, json_type, json.dumps({**user, "user-token": "T" * 36}).encode()
             )
-        if label.endswith("request_url"):
+        if label == "get_authorization_url":
             return HttpResponse(200, {"content-type": "text/plain"}, b"https://provider.test/a")
-        if label.startswith("users/isvalidusertoken"):
+        if label == "is_valid_login":
             return HttpResponse(200, json_type, b"true")
-        if label == "users/logout":
+        if label == "logout":
             return HttpResponse(200, {}, b"")
         return HttpResponse(200, json_type, json.dumps(user).encode())
 

@@ -11,12 +11,15 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
 import requests
 from typing_extensions import assert_type
 
 import backendless_auth
 from backendless_auth import (
     ApiError,
+    AsyncBackendless,
+    AsyncUserService,
     Backendless,
     BackendlessError,
     BackendlessUser,
@@ -210,3 +213,26 @@ def errors() -> None:
     assert_type(ERROR_CODES[3064], type[ApiError])
     assert_type(api_error_for(400, {"code": 3064}), ApiError)
     assert_type(backendless_auth.LoginFlowError("x", code=1).code, int | None)
+
+
+async def async_app(client: httpx.AsyncClient, guest: BackendlessUser) -> None:
+    app = AsyncBackendless(app_id="A", api_key="K", http_client=client, timeout=5)
+    assert_type(app.users, AsyncUserService)
+    assert_type(AsyncBackendless.from_env({}), AsyncBackendless)
+    async with AsyncBackendless(domain="https://x.backendless.app") as entered:
+        assert_type(entered, AsyncBackendless)
+    users = app.users
+    assert_type(await users.login_as_guest(stay_logged_in=True), BackendlessUser)
+    assert_type(await users.login_with_oauth2("google", "t", guest_user=guest), BackendlessUser)
+    assert_type(await users.login_with_oauth1("twitter", "t", "s"), BackendlessUser)
+    assert_type(await users.get_authorization_url("google", scope=["email"]), str)
+    assert_type(await users.is_valid_login(), bool)
+    assert_type(await users.get_current_user(reload=True), BackendlessUser | None)
+    assert_type(await users.complete_browser_login("https://x/?a=b"), BackendlessUser)
+    assert_type(await users.logout(), None)
+    assert_type(users.current_user, BackendlessUser | None)
+    assert_type(users.user_token, str | None)
+    await users.login_as_guest(True)  # type: ignore[call-arg]
+    await users.get_current_user(reload="yes")  # type: ignore[arg-type]
+    AsyncBackendless(app_id="A", api_key="K", session=None)  # type: ignore[call-arg]
+    await app.aclose()

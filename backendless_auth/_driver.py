@@ -1,0 +1,133 @@
+"""What the two user services share: the list of calls, and the properties that make no request.
+
+Each call of :class:`~backendless_auth._core.Core` is declared here once, as a :class:`Call`
+descriptor. Read from a :class:`~backendless_auth.UserService` it is a blocking method; read
+from an :class:`~backendless_auth.AsyncUserService` it is a coroutine function: the same name,
+arguments, docstring, result and errors, typed exactly for mypy through ``ParamSpec``. A driver
+supplies only ``_bind`` (how to run a flow: blocking, or awaited).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+
+from ._core import Core, Flow
+from ._models import BackendlessUser
+from ._stores_memory import TokenStore
+
+if TYPE_CHECKING:
+    from ._service import UserService
+    from ._service_async import AsyncUserService
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Call(Generic[P, T]):
+    """One call of the user service, written once in the core, bound by each driver."""
+
+    def __init__(self, flow: Callable[..., Flow[T]]) -> None:
+        self.flow = flow
+        self.__doc__ = flow.__doc__
+        self.__name__ = flow.__name__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.__name__ = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> Call[P, T]: ...
+
+    @overload
+    def __get__(self, obj: UserService, owner: type | None = None) -> Callable[P, T]: ...
+
+    @overload
+    def __get__(
+        self, obj: AsyncUserService, owner: type | None = None
+    ) -> Callable[P, Coroutine[Any, Any, T]]: ...
+
+    def __get__(self, obj: ServiceBase | None, owner: type | None = None) -> Any:
+        # Only ServiceBase itself holds Call objects: each driver replaces them with its own
+        # functions (ServiceBase.__init_subclass__).
+        return self
+
+
+def call(flow: Callable[Concatenate[Core, P], Flow[T]]) -> Call[P, T]:
+    """Declare a call of the core as a method of both services."""
+    return Call(flow)
+
+
+def _signature(flow: Callable[..., Any]) -> inspect.Signature:
+    """The flow's signature, with the result type it returns in place of ``Flow[...]``."""
+    signature = inspect.signature(flow)
+    result = signature.return_annotation
+    if isinstance(result, str) and result.startswith("Flow[") and result.endswith("]"):
+        signature = signature.replace(return_annotation=result[len("Flow[") : -1])
+    return signature
+
+
+class ServiceBase:
+    """The state-only part of a user service, and its calls (see :class:`Call`)."""
+
+    def __init__(self, core: Core) -> None:
+        self._core = core
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Each driver gets every call as a plain function of its own (a method, or a coroutine
+        # function) with the call's signature and docstring: what inspect, help() and the API
+        # docs show. mypy reads the typed Call descriptors above instead.
+        for name, member in vars(ServiceBase).items():
+            if isinstance(member, Call):
+                method = cls._method(member.flow)
+                method.__name__ = name
+                method.__qualname__ = f"{cls.__qualname__}.{name}"
+                method.__module__ = cls.__module__
+                method.__doc__ = member.flow.__doc__
+                method.__signature__ = _signature(member.flow)  # type: ignore[attr-defined]
+                setattr(cls, name, method)
+
+    @classmethod
+    def _method(cls, flow: Callable[..., Flow[Any]]) -> Callable[..., Any]:
+        """The driver's function that runs ``flow``: blocking, or a coroutine function."""
+        raise NotImplementedError  # pragma: no cover - each driver defines it
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(namespace={self._core.config.namespace!r})"
+
+    @property
+    def token_store(self) -> TokenStore:
+        """The store that keeps "stay logged in" sessions."""
+        return self._core.store
+
+    @property
+    def current_user(self) -> BackendlessUser | None:
+        """The logged-in user, when this process logged in or loaded it; no request is made.
+
+        ``None`` once any call has seen the session die.
+        """
+        session = self._core.run_local(self._core.current())
+        return session.user if session else None
+
+    @property
+    def current_user_id(self) -> str | None:
+        """The logged-in user's objectId; after a restart, the one in the token store."""
+        session = self._core.run_local(self._core.current())
+        return session.user_id if session else None
+
+    @property
+    def user_token(self) -> str | None:
+        """The session token; after a restart, the one in the token store."""
+        session = self._core.run_local(self._core.current())
+        return session.token if session else None
+
+    # The calls: one line each. A new call is a method of Core plus one line here.
+    login_with_oauth2 = call(Core.login_with_oauth2)
+    login_with_oauth1 = call(Core.login_with_oauth1)
+    get_authorization_url = call(Core.get_authorization_url)
+    login_as_guest = call(Core.login_as_guest)
+    logout = call(Core.logout)
+    is_valid_login = call(Core.is_valid_login)
+    get_current_user = call(Core.get_current_user)
+    complete_browser_login = call(Core.complete_browser_login)

@@ -1,0 +1,190 @@
+"""The async HTTP transport: the :class:`AsyncTransport` protocol and its ``httpx`` implementation.
+
+The only module that imports ``httpx``. The same rules as the blocking transport
+(:mod:`backendless_auth._transport`): a timeout always on, redirects never followed, TLS
+verification kept, only a ``GET`` or a request that never reached the server retried, with the
+same statuses and pauses (:mod:`backendless_auth._http`); network failures become
+:class:`~backendless_auth.exceptions.TransportError` naming the call, never the URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import time
+from collections.abc import Mapping
+from typing import Protocol
+
+import anyio
+import httpx
+
+from . import _http
+from ._config import Timeout
+from ._http import HttpResponse
+from .exceptions import ConfigurationError, NetworkError, RequestTimeout
+
+logger = logging.getLogger("backendless_auth")
+
+
+class AsyncTransport(Protocol):
+    """Sends one HTTP request, awaited. Pass your own to ``AsyncBackendless(transport=...)``."""
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        label: str,
+    ) -> HttpResponse:
+        """Send the request and return the answer, whatever its status.
+
+        Args:
+            method: ``GET`` or ``POST``.
+            url: The full URL. It holds the API key: never log it.
+            headers: The headers to send.
+            body: The JSON body, or ``None``.
+            label: What may be logged in place of the URL: the call's name, without secrets.
+
+        Raises:
+            TransportError: Nothing usable came back.
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections this transport owns."""
+        ...
+
+
+class HttpxTransport:
+    """An :class:`AsyncTransport` on one pooled ``httpx.AsyncClient``, reused for every call.
+
+    Retries: a ``GET`` is retried on a network failure or a 502/503/504 answer; a ``POST`` only
+    when the connection could not be opened, so that a login that may have reached the server
+    is never sent twice. A client of your own is used as it is (its proxies, certificates and
+    limits) but never follows a redirect here, and is not closed by :meth:`aclose`.
+    """
+
+    def __init__(self, timeout: Timeout, client: httpx.AsyncClient | None = None) -> None:
+        if client is not None and not isinstance(client, httpx.AsyncClient):
+            raise ConfigurationError(
+                "http_client must be an httpx.AsyncClient, not " + type(client).__name__,
+                argument="http_client",
+            )
+        connect, read = timeout.as_tuple()
+        self._timeout = httpx.Timeout(connect=connect, read=read, write=read, pool=read)
+        self._owns_client = client is None
+        if client is None:
+            # trust_env reads HTTPS_PROXY/NO_PROXY and SSL_CERT_FILE/SSL_CERT_DIR (never .netrc).
+            client = httpx.AsyncClient(
+                timeout=self._timeout,
+                follow_redirects=False,
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=32),
+            )
+        self._client = client
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The ``httpx.AsyncClient`` in use."""
+        return self._client
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        label: str,
+    ) -> HttpResponse:
+        safe = method == "GET"
+        attempt = 0
+        while True:
+            delays = _http.RETRY_DELAYS
+            started = time.perf_counter()
+            failure: NetworkError | RequestTimeout | None = None
+            try:
+                answer = await self._exchange(method, url, headers, body)
+            except httpx.HTTPError as exc:
+                retry = attempt < len(delays) and (safe or _never_reached_server(exc))
+                error = _transport_error(exc, method, label)
+                logger.debug("%s %s failed: %s%s", method, label, error, "; retrying" * retry)
+                if not retry:
+                    failure = error
+            else:
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug(
+                        "%s %s -> %d in %.1f ms",
+                        method,
+                        label,
+                        answer.status,
+                        (time.perf_counter() - started) * 1000,
+                    )
+                retry_status = answer.status in _http.RETRY_STATUSES
+                if not (safe and retry_status and attempt < len(delays)):
+                    return answer
+            if failure is not None:
+                # Raised outside the except block, so that the httpx error, whose message and
+                # request hold the URL (API key, maybe a user token), does not ride along.
+                raise failure from None
+            await anyio.sleep(delays[attempt])
+            attempt += 1
+
+    async def _exchange(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> HttpResponse:
+        """One attempt: send, read the whole body, close the response."""
+        request = self._client.build_request(
+            method, url, headers=headers, content=body, timeout=self._timeout
+        )
+        answer = await self._client.send(request, stream=True, follow_redirects=False)
+        try:
+            # The one place the body is read: a cap on its decoded size belongs here.
+            content = await answer.aread()
+        finally:
+            await answer.aclose()
+        return HttpResponse(
+            status=answer.status_code,
+            headers={key.lower(): value for key, value in answer.headers.items()},
+            body=content,
+        )
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLError | ssl.CertificateError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _never_reached_server(exc: httpx.HTTPError) -> bool:
+    """Whether the request certainly did not reach the server: a failure to connect."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return True
+    return isinstance(exc, httpx.ConnectError) and not _is_tls_failure(exc)
+
+
+def _transport_error(
+    exc: httpx.HTTPError, method: str, label: str
+) -> NetworkError | RequestTimeout:
+    # The message names the call, never the URL: the URL holds the API key.
+    if isinstance(exc, httpx.ConnectTimeout):
+        return RequestTimeout(f"{method} {label}: timed out connecting to the server")
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeout(f"{method} {label}: the server did not answer in time")
+    if _is_tls_failure(exc):
+        return NetworkError(f"{method} {label}: TLS failed (certificate not trusted?)")
+    if isinstance(exc, httpx.ConnectError):
+        return NetworkError(f"{method} {label}: could not connect to the server")
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        return NetworkError(f"{method} {label}: the connection broke before a full answer")
+    return NetworkError(f"{method} {label}: {type(exc).__name__}")
