@@ -15,8 +15,9 @@ JSON. What it understands (keywords in any case)::
     literal := 'text' (a quote doubled inside) | number | TRUE | FALSE | NULL
     column  := a name ([A-Za-z_][A-Za-z0-9_]*) or a `backquoted` name
 
-As in SQL, a comparison with a missing or null column is false (``IS NULL`` finds those), a
-number compares with a number and a string with a string (anything else is false), ``LIKE``
+As in SQL, logic has three values: a comparison with a missing or null column is unknown, and
+so is its ``NOT`` (``IS NULL`` finds those rows); a row matches when the clause is true. A
+number compares with a number and a text with a text (anything else is unknown), ``LIKE``
 takes ``%`` and ``_`` and ignores case, as MySQL's default collation does. Relations,
 functions, date arithmetic and sub-queries are not part of the subset: they are refused with
 :class:`WhereError`, as are clauses over 2,000 characters or nested more than 32 deep.
@@ -32,6 +33,7 @@ MAX_LENGTH = 2000
 MAX_DEPTH = 32
 
 Predicate = Callable[[dict[str, Any]], bool]
+_Tri = Callable[[dict[str, Any]], "bool | None"]  # SQL's true, false and unknown (None)
 
 
 class WhereError(ValueError):
@@ -86,19 +88,19 @@ def _tokens(text: str) -> list[tuple[str, Any]]:
     return out
 
 
-def _compare(left: Any, op: str, right: Any) -> bool:
+def _compare(left: Any, op: str, right: Any) -> bool | None:
     if left is None or right is None:
-        return False
+        return None
     numeric = (int, float)
     if isinstance(left, bool) or isinstance(right, bool):
         if not (isinstance(left, bool) and isinstance(right, bool)):
-            return False
+            return None
         if op not in ("=", "!=", "<>"):
-            return False
+            return None
     elif isinstance(left, numeric) and isinstance(right, numeric):
         pass
     elif not (isinstance(left, str) and isinstance(right, str)):
-        return False
+        return None
     if op == "=":
         return bool(left == right)
     if op in ("!=", "<>"):
@@ -153,7 +155,7 @@ class _Parser:
             raise WhereError(f"expected {value or kind} in the where clause")
         return tok
 
-    def clause(self) -> Predicate:
+    def clause(self) -> _Tri:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise WhereError("the where clause is nested too deeply")
@@ -163,24 +165,24 @@ class _Parser:
         self.depth -= 1
         if len(parts) == 1:
             return parts[0]
-        return lambda row: any(p(row) for p in parts)
+        return lambda row: _or([p(row) for p in parts])
 
-    def conj(self) -> Predicate:
+    def conj(self) -> _Tri:
         parts = [self.neg()]
         while self.accept("kw", "AND"):
             parts.append(self.neg())
         if len(parts) == 1:
             return parts[0]
-        return lambda row: all(p(row) for p in parts)
+        return lambda row: _and([p(row) for p in parts])
 
-    def neg(self) -> Predicate:
+    def neg(self) -> _Tri:
         if self.accept("kw", "NOT"):
             self.depth += 1
             if self.depth > MAX_DEPTH:
                 raise WhereError("the where clause is nested too deeply")
             inner = self.neg()
             self.depth -= 1
-            return lambda row: not inner(row)
+            return lambda row: _not(inner(row))
         if self.accept("punct", "("):
             inner = self.clause()
             self.expect("punct", ")")
@@ -195,7 +197,7 @@ class _Parser:
             return None
         raise WhereError("expected a value (a quoted text, a number, TRUE, FALSE or NULL)")
 
-    def test(self) -> Predicate:
+    def test(self) -> _Tri:
         kind, name = self.take()
         if kind != "col":
             raise WhereError("expected a column name in the where clause")
@@ -213,10 +215,10 @@ class _Parser:
                 raise WhereError("LIKE takes a quoted pattern")
             rx = _like(pat)
 
-            def like(row: dict[str, Any]) -> bool:
+            def like(row: dict[str, Any]) -> bool | None:
                 value = row.get(column)
                 if not isinstance(value, str):
-                    return False
+                    return None
                 return (rx.fullmatch(value) is not None) != negate
 
             return like
@@ -227,12 +229,9 @@ class _Parser:
                 values.append(self.literal())
             self.expect("punct", ")")
 
-            def within(row: dict[str, Any]) -> bool:
-                value = row.get(column)
-                if value is None:
-                    return False
-                found = any(_compare(value, "=", v) for v in values)
-                return found != negate
+            def within(row: dict[str, Any]) -> bool | None:
+                found = _or([_compare(row.get(column), "=", v) for v in values])
+                return found if not negate else _not(found)
 
             return within
         if negate:
@@ -253,7 +252,23 @@ def compile_where(text: str) -> Predicate:
     if not tokens:
         return lambda row: True
     parser = _Parser(tokens)
-    predicate = parser.clause()
+    tri = parser.clause()
     if parser.peek() is not None:
         raise WhereError("unexpected text after the end of the where clause")
-    return predicate
+    return lambda row: tri(row) is True
+
+
+def _not(value: bool | None) -> bool | None:
+    return None if value is None else not value
+
+
+def _and(values: list[bool | None]) -> bool | None:
+    if any(v is False for v in values):
+        return False
+    return None if any(v is None for v in values) else True
+
+
+def _or(values: list[bool | None]) -> bool | None:
+    if any(v is True for v in values):
+        return True
+    return None if any(v is None for v in values) else False
