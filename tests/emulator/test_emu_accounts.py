@@ -938,3 +938,34 @@ def test_passwords_are_salted_scrypt_hashes(emu: Emulator) -> None:
         str(r) for t in ("users", "passwords", "outbox") for r in db.execute(f"SELECT * FROM {t}")
     )
     assert PW not in dump
+
+
+def test_concurrent_registrations_keep_the_identity_unique(emu: Emulator) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def attempt(n: int) -> int:
+        body = {"email": "race@example.com", "password": f"{PW}{n}"}
+        resp = requests.post(f"{emu.base_url}/users/register", json=body, timeout=30)
+        return resp.status_code if resp.status_code == 200 else int(resp.json()["code"])
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(attempt, range(8)))
+    assert sorted(results) == [200] + [3033] * 7
+    assert len(emu.users()) == 1
+
+
+def test_concurrent_failed_logins_all_count(emu: Emulator) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    emu.configure_users(lockout={"attempts": 6, "seconds": 600})
+    c = Client(emu, emu.base_url)
+    register(c)
+
+    def fail(_: int) -> int:
+        body = {"login": "ann@example.com", "password": "wrong"}
+        resp = requests.post(f"{emu.base_url}/users/login", json=body, timeout=30)
+        return int(resp.json()["code"])
+
+    with ThreadPoolExecutor(6) as pool:
+        assert sorted(pool.map(fail, range(6))) == [3003] * 6
+    assert_error(c.post("users/login", json={"login": "ann@example.com", "password": PW}), 3036)
