@@ -32,7 +32,8 @@ The links of the outbox's emails (always in the domain form, never with a key):
 ``GET|POST api/users/password/reset/<token>`` shows and handles the new-password form
 (double-submit CSRF cookie, ``SameSite=Strict``; the policy is enforced; a link works once).
 
-Passwords are hashed with scrypt (``n=2**14, r=8, p=1``, 16-byte salt) in their own table, so no
+Passwords are hashed with scrypt (``n=2**14`` unless ``hashCost`` says otherwise, ``r=8, p=1``,
+16-byte salt) in their own table, so no
 answer, admin listing or log line can carry one; they are compared in constant time, and an
 unknown login costs the same hash as a known one.
 """
@@ -164,7 +165,7 @@ _CSRF_COOKIE = "bl_emu_reset_csrf"
 
 # --- passwords -----------------------------------------------------------------------------
 
-_N, _R, _P = 2**14, 8, 1
+_R, _P = 8, 1
 
 
 def _b64(raw: bytes) -> str:
@@ -180,14 +181,15 @@ def _derive(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
         r=r,
         p=p,
         dklen=32,
-        maxmem=64 * 1024 * 1024,
+        maxmem=128 * r * n + 2**20,
     )
 
 
-def hash_password(password: str) -> str:
-    """``scrypt$n$r$p$salt$hash`` with a fresh 16-byte salt."""
+def hash_password(password: str, cost: int = 14) -> str:
+    """``scrypt$n$r$p$salt$hash`` with a fresh 16-byte salt and ``n = 2**cost``."""
     salt = os.urandom(16)
-    return f"scrypt${_N}${_R}${_P}${_b64(salt)}${_b64(_derive(password, salt, _N, _R, _P))}"
+    n = 2**cost
+    return f"scrypt${n}${_R}${_P}${_b64(salt)}${_b64(_derive(password, salt, n, _R, _P))}"
 
 
 def check_password(password: str, stored: str) -> bool:
@@ -205,11 +207,13 @@ def check_password(password: str, stored: str) -> bool:
 _DUMMY_HASH: list[str] = []
 
 
-def _dummy_check(password: str) -> None:
+def _dummy_check(password: str, cost: int) -> None:
     """Spend the time of a real check, so that unknown logins are not told apart by timing."""
-    if not _DUMMY_HASH:
-        _DUMMY_HASH.append(hash_password(secrets.token_urlsafe(12)))
-    check_password(password, _DUMMY_HASH[0])
+    found = [h for h in _DUMMY_HASH if h.startswith(f"scrypt${2**cost}$")]
+    if not found:
+        found = [hash_password(secrets.token_urlsafe(12), cost)]
+        _DUMMY_HASH.extend(found)
+    check_password(password, found[0])
 
 
 # --- small helpers -------------------------------------------------------------------------
@@ -504,7 +508,7 @@ class AccountService:
             raise ApiError(3021, "Property 'objectId' must be a text")
         now = _now_ms()
         status = "EMAIL_CONFIRMATION_PENDING" if settings.email_confirmation else "ENABLED"
-        hashed = hash_password(password)  # before taking the database lock
+        hashed = hash_password(password, self.settings.hash_cost)  # before taking the database lock
         with self.db.transaction():
             guest = caller if caller is not None and caller.get("userStatus") == "GUEST" else None
             if wanted_id is not None and (guest is None or guest["objectId"] != wanted_id):
@@ -562,7 +566,7 @@ class AccountService:
         settings = self.settings
         user = self.find_by_identity(login)
         if user is None:
-            _dummy_check(password)
+            _dummy_check(password, self.settings.hash_cost)
             raise ApiError(3003, "Invalid login or password", 401)
         object_id = user["objectId"]
         if self._locked(object_id):
@@ -571,7 +575,7 @@ class AccountService:
             )
         stored = self.db.one("SELECT hash FROM passwords WHERE object_id = ?", (object_id,))
         if stored is None:
-            _dummy_check(password)
+            _dummy_check(password, self.settings.hash_cost)
             ok = False
         else:
             # The hash runs outside the database lock: other requests go on meanwhile.
@@ -628,7 +632,7 @@ class AccountService:
             "SELECT hash FROM passwords WHERE object_id = ?", (caller["objectId"],)
         )
         if stored is None:
-            _dummy_check(password)
+            _dummy_check(password, self.settings.hash_cost)
             return {"valid": False}
         return {"valid": check_password(password, str(stored[0]))}
 
@@ -752,7 +756,7 @@ class AccountService:
             return _html(
                 pages.message_page("Link expired", "This reset link was used already."), 400
             )
-        hashed = hash_password(password)
+        hashed = hash_password(password, self.settings.hash_cost)
         with self.db.transaction():
             self.db.execute(
                 "INSERT OR REPLACE INTO passwords (object_id, hash) VALUES (?, ?)",
@@ -803,7 +807,9 @@ class AccountService:
             raise ApiError(3029, "The objectId of the body is not the user's in the URL")
         hashed = None
         if "password" in body:
-            hashed = hash_password(self._check_password(body["password"], 3024))
+            hashed = hash_password(
+                self._check_password(body["password"], 3024), self.settings.hash_cost
+            )
         props = self._clean_properties(body, 3024)
         identity = self.settings.identity
         with self.db.transaction():

@@ -246,6 +246,8 @@ class AccountSettings:
         roles: the app's custom roles (assignable, findable with ``users/role/<name>``).
         columns: developer-defined Users columns.
         confirmation_ttl / reset_ttl: seconds an emailed link stays valid.
+        hash_cost: scrypt's work factor as a power of two (``n = 2**hash_cost``, 10..16);
+            14 by default (about 50 ms a hash here); a test suite may take 10 (a few ms).
     """
 
     identity: str = "email"
@@ -257,6 +259,7 @@ class AccountSettings:
     columns: list[UserColumn] = field(default_factory=list)
     confirmation_ttl: float = 24 * 3600.0
     reset_ttl: float = 3600.0
+    hash_cost: int = 14
 
     def check(self) -> None:
         """Raise :class:`ConfigError` on a value a console would refuse."""
@@ -275,6 +278,8 @@ class AccountSettings:
             raise ConfigError("lockout attempts must be a positive integer or null")
         if not float(self.lockout_seconds) >= 0:
             raise ConfigError("lockout seconds must be >= 0")
+        if isinstance(self.hash_cost, bool) or not 10 <= int(self.hash_cost) <= 16:
+            raise ConfigError("hashCost must be an integer from 10 to 16")
         pol = self.password_policy
         if not 1 <= int(pol.min_length) <= int(pol.max_length):
             raise ConfigError("password policy: need 1 <= minLength <= maxLength")
@@ -298,6 +303,7 @@ class AccountSettings:
                 {"name": c.name, "type": c.type, "required": c.required, "defaultValue": c.default}
                 for c in self.columns
             ],
+            "hashCost": self.hash_cost,
         }
 
     def update(self, data: Mapping[str, Any]) -> None:
@@ -307,7 +313,15 @@ class AccountSettings:
 
 
 _POLICY_KEYS = {"minLength", "maxLength", "lowercase", "uppercase", "digits", "symbols"}
-_USERS_KEYS = {"identity", "emailConfirmation", "lockout", "passwordPolicy", "roles", "columns"}
+_USERS_KEYS = {
+    "identity",
+    "emailConfirmation",
+    "lockout",
+    "passwordPolicy",
+    "roles",
+    "columns",
+    "hashCost",
+}
 
 
 def _flag(value: Any, name: str) -> bool:
@@ -330,7 +344,8 @@ def accounts_settings_from_mapping(data: Any) -> AccountSettings:
      "passwordPolicy": {"minLength": 8, "maxLength": 256, "lowercase": true,
                         "uppercase": true, "digits": true, "symbols": false},
      "roles": ["TrialUser"],
-     "columns": [{"name": "phone", "type": "STRING", "required": false}]}
+     "columns": [{"name": "phone", "type": "STRING", "required": false}],
+     "hashCost": 14}
     """
     if data is None:
         return AccountSettings()
@@ -368,6 +383,8 @@ def accounts_settings_from_mapping(data: Any) -> AccountSettings:
             if key in policy:
                 setattr(pol, key, _flag(policy[key], f"passwordPolicy.{key}"))
         out.password_policy = pol
+    if "hashCost" in data:
+        out.hash_cost = _count(data["hashCost"], "users.hashCost")
     roles = data.get("roles")
     if roles is not None:
         if not isinstance(roles, list):

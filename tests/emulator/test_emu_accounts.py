@@ -681,6 +681,8 @@ def test_roles_seeded_by_config(tmp_path: Any) -> None:
         {"passwordPolicy": {"unknown": 1}},
         {"emailConfirmation": "yes"},
         {"columns": [{"name": "x", "type": "NOPE"}]},
+        {"hashCost": 9},
+        {"hashCost": 17},
         {"what": 1},
     ],
 )
@@ -969,3 +971,18 @@ def test_concurrent_failed_logins_all_count(emu: Emulator) -> None:
     with ThreadPoolExecutor(6) as pool:
         assert sorted(pool.map(fail, range(6))) == [3003] * 6
     assert_error(c.post("users/login", json={"login": "ann@example.com", "password": PW}), 3036)
+
+
+def test_a_cheaper_hash_for_test_suites_still_salted_scrypt() -> None:
+    with Emulator(users={"hashCost": 10}) as emu:
+        c = Client(emu, emu.base_url)
+        user = register(c)
+        stored = dict(emu._db.execute("SELECT object_id, hash FROM passwords"))
+        assert stored[user["objectId"]].startswith("scrypt$1024$8$1$")
+        login(c)
+        # Raising the cost later keeps old hashes working (each records its own cost).
+        emu.configure_users(hashCost=12)
+        login(c)
+        assert_error(
+            c.post("users/login", json={"login": "ann@example.com", "password": "x"}), 3003, 401
+        )
