@@ -986,3 +986,21 @@ def test_a_cheaper_hash_for_test_suites_still_salted_scrypt() -> None:
         assert_error(
             c.post("users/login", json={"login": "ann@example.com", "password": "x"}), 3003, 401
         )
+
+
+def test_accounts_survive_a_restart_on_the_same_file(tmp_path: Any) -> None:
+    db = tmp_path / "emu.sqlite"
+    with Emulator(db=db, users={"roles": ["Trial"]}) as emu:
+        key = emu.cloud_code_key
+        c = Client(emu, emu.base_url)
+        register(c)
+        s = Client(emu, emu.cloud_code_url)
+        assert s.post("users/assignRole", json={"user": "ann@example.com", "roleName": "Trial"}).ok
+    with Emulator(db=db, users={"roles": ["Trial"]}) as emu:
+        assert emu.cloud_code_key == key
+        c = Client(emu, emu.base_url)
+        user = login(c)
+        assert emu.roles(user["objectId"]) == ["AuthenticatedUser", "Trial"]
+        assert_error(
+            c.post("users/register", json={"email": "ann@example.com", "password": PW}), 3033
+        )
