@@ -806,7 +806,7 @@ class AccountService:
         if "objectId" in body and body["objectId"] != object_id:
             raise ApiError(3029, "The objectId of the body is not the user's in the URL")
         hashed = None
-        if "password" in body:
+        if body.get("password") is not None:  # an absent or null password is no change
             hashed = hash_password(
                 self._check_password(body["password"], 3024), self.settings.hash_cost
             )

@@ -553,6 +553,11 @@ def test_update_rules(keyed: Client, server: Client) -> None:
     assert_error(put(keyed, path, {"bad name": 1}, headers=token_of(session)), 3024)
     assert_error(put(keyed, path, {"objectId": bob["objectId"]}, headers=token_of(session)), 3029)
     assert_error(put(keyed, path, {"name": "x"}, headers={"user-token": "dead"}), 3064)
+    assert_error(put(keyed, path, {"password": ""}, headers=token_of(session)), 3024)
+    assert_error(put(keyed, path, {"password": 5}, headers=token_of(session)), 3024)
+    same = put(keyed, path, {"password": None, "name": "Ann"}, headers=token_of(session))
+    assert same.status_code == 200, same.text
+    login(keyed)  # a null password changes nothing
     assert_error(put(server, "users/NOPE", {"name": "x"}), 3030)
     # The CloudCode key may update anyone.
     resp = put(server, f"users/{bob['objectId']}", {"name": "Bobby"})
