@@ -14,7 +14,10 @@ Routes (see ``GET /_emulator/openapi.json``):
 * Backendless side, under ``/<APP_ID>/<API_KEY>/`` and ``/api/``: ``POST users/register/guest``,
   ``POST users/{oauth|social}/<p>/login``, ``POST users/{oauth|social}/<p>/request_url``,
   ``GET users/{oauth|social}/<p>/callback``, ``GET users/logout``,
-  ``GET users/isvalidusertoken/<t>``, ``GET data/Users/<id>``.
+  ``GET users/isvalidusertoken/<t>``, ``GET data/Users/<id>``; accounts with passwords
+  (register, login, verifypassowrd, restorepassword, resendconfirmation,
+  createEmailConfirmationURL, ``PUT users/<id>``, userroles, role, assignRole, unassignRole,
+  userclassprops, ``PUT users/<id>/status``; see :mod:`.accounts`).
 * Fake providers under ``/_providers/`` (see :mod:`.providers`; sign-in page forms in
   :mod:`.pages`).
 * Admin, with ``X-Admin-Token: <token>`` (or ``Authorization: Bearer <token>``):
@@ -23,7 +26,9 @@ Routes (see ``GET /_emulator/openapi.json``):
   ``POST /_emulator/tokens`` (``{"provider", "account"}`` → ``{"accessToken"[,
   "accessTokenSecret"]}``), ``POST /_emulator/sessions/expire`` (``{"userToken"?}``),
   ``GET|POST|DELETE /_emulator/faults`` (see :mod:`.faults`), ``GET /_emulator/providers``,
-  ``PATCH /_emulator/providers/<p>`` (``{"enabled": bool}``). Public:
+  ``PATCH /_emulator/providers/<p>`` (``{"enabled": bool}``),
+  ``GET|DELETE /_emulator/outbox`` (see :mod:`.outbox`),
+  ``GET|PATCH /_emulator/settings/users`` (see :class:`AccountSettings`). Public:
   ``GET /_emulator/health``, ``GET /_emulator/openapi.json``.
 
 Errors are ``{"code": int, "message": str}``, HTTP 400 unless noted (see :data:`ERROR_CODES`):
@@ -43,19 +48,24 @@ from __future__ import annotations
 
 from .app import ERROR_CODES
 from .cli import main
-from .config import ConfigError, CustomProvider
+from .config import AccountSettings, ConfigError, CustomProvider, PasswordPolicy, UserColumn
 from .core import Account, Emulator, OAuth1Endpoints, OAuth2Endpoints
 from .faults import Fault, FaultError
+from .outbox import Email
 
 __all__ = [
     "ERROR_CODES",
     "Account",
+    "AccountSettings",
     "ConfigError",
     "CustomProvider",
+    "Email",
     "Emulator",
     "Fault",
     "FaultError",
     "OAuth1Endpoints",
     "OAuth2Endpoints",
+    "PasswordPolicy",
+    "UserColumn",
     "main",
 ]

@@ -34,7 +34,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import pages
+from . import accounts, pages
 from .config import (
     BUILTIN_PROVIDERS,
     DEFAULT_FIELDS_MAPPING,
@@ -73,6 +73,12 @@ ERROR_CODES = {
     3080: "redirect URL not allowed",
     8002: "malformed JSON body",
     8007: "missing or invalid parameter, unknown provider, guestUser not a current guest",
+    3090: "the account is disabled (any login)",
+    **{
+        code: f"{meaning} (HTTP {status})"
+        for code, (status, meaning) in accounts.ACCOUNT_ERROR_CODES.items()
+        if code not in (3064, 8007)
+    },
 }
 
 FLOW_TTL = 600.0
@@ -113,9 +119,11 @@ _BL_MAP = Map(
         Rule("/users/logout", endpoint="logout", methods=["GET"]),
         Rule("/users/isvalidusertoken/<token>", endpoint="isvalid", methods=["GET"]),
         Rule("/data/Users/<object_id>", endpoint="get_user", methods=["GET"]),
+        *accounts.BACKENDLESS_RULES,
     ],
     strict_slashes=False,
     merge_slashes=False,
+    converters=accounts.CONVERTERS,
 )
 _PROVIDER_MAP = Map(
     [
@@ -146,6 +154,7 @@ _ADMIN_MAP = Map(
         Rule("/_emulator/faults", endpoint="faults", methods=["GET", "POST", "DELETE"]),
         Rule("/_emulator/providers", endpoint="providers", methods=["GET"]),
         Rule("/_emulator/providers/<provider>", endpoint="provider", methods=["PATCH"]),
+        *accounts.ADMIN_RULES,
     ],
     strict_slashes=False,
     merge_slashes=False,
@@ -194,6 +203,8 @@ class EmulatorApp:
         self.providers: dict[str, ProviderSettings] = {}
         self.desktop: dict[str, Client] = {}
         self._lock = threading.Lock()
+        # Accounts with passwords (emulator/accounts.py): same Users table, same sessions.
+        self.accounts = accounts.AccountService(db, self.open_session)
         for code in BUILTIN_PROVIDERS:
             tag = secrets.token_hex(4)
             self.set_provider(
@@ -311,16 +322,23 @@ class EmulatorApp:
         if len(parts) < 4 or not parts[1] or not parts[2] or parts[1].startswith("_"):
             raise NotFound("No such route")
         app_id, api_key, rest = parts[1], parts[2], parts[3]
+        server = self.accounts.is_server_key(api_key)  # the CloudCode key
         if not (
             secrets.compare_digest(app_id.upper().encode(), self.app_id.upper().encode())
-            and secrets.compare_digest(api_key.upper().encode(), self.api_key.upper().encode())
+            and (
+                secrets.compare_digest(api_key.upper().encode(), self.api_key.upper().encode())
+                or server
+            )
         ):
             raise ApiError(2002, "Application with the given id and API key does not exist")
+        request.environ[accounts.SERVER_KEY] = server
         return self._backendless(request, "/" + rest, f"{request.host_url}{app_id}/{api_key}/")
 
     # --- the Backendless side --------------------------------------------------------------
     def _backendless(self, request: Request, route: str, base: str) -> Response:
         endpoint, args = _BL_MAP.bind("emulator").match(route, method=request.method)
+        if endpoint.startswith("accounts."):
+            return self.accounts.handle(endpoint, args, request)
         if endpoint == "guest":
             return self.guest_login()
         if endpoint == "logout":
@@ -449,6 +467,8 @@ class EmulatorApp:
             email = profile.get("email")
             if user is None and isinstance(email, str) and email:
                 user = self.db.find_user_by_email(email)
+            if user is not None and user.get("userStatus") == "DISABLED":
+                raise ApiError(3090, "User account is disabled")
             now = now_ms()
             if user is None:
                 object_id = new_id()
@@ -650,6 +670,8 @@ class EmulatorApp:
             given = auth[7:].strip()
         if not secrets.compare_digest(given.encode(), self.admin_token.encode()):
             raise ApiError(401, "The admin token is missing or wrong", 401)
+        if endpoint.startswith("accounts."):
+            return self.accounts.admin(endpoint, request)
         if endpoint == "reset":
             self.reset()
             return json_response({"reset": True})

@@ -15,13 +15,16 @@ from .app import EmulatorApp, endpoints_dict
 from .config import (
     BUILTIN_PROVIDERS,
     OAUTH1_PROVIDERS,
+    AccountSettings,
     ConfigError,
     CustomProvider,
+    accounts_settings_from_mapping,
     custom_from_mapping,
     load_config,
 )
 from .db import Database
 from .faults import Fault, FaultKind
+from .outbox import Email
 from .server import close_connections, serve
 from .wire import ApiError
 
@@ -105,6 +108,12 @@ class Emulator:
         custom_providers: custom OAuth2 providers configured by URLs.
         seed: create two demo accounts per built-in provider (also after :meth:`reset`).
         verbose: log each request like werkzeug does.
+        cloud_code_key: fixed CloudCode (server-side) API key; the calls Backendless allows
+            only from server code need it in the URL (see :attr:`cloud_code_key`).
+        users: the options for accounts with passwords, an
+            :class:`~backendless_auth.emulator.config.AccountSettings` or a mapping in the
+            config file's ``"users"`` form (identity column, email confirmation, lockout,
+            password policy, custom roles); default: the config's ``"users"``.
     """
 
     def __init__(
@@ -123,6 +132,8 @@ class Emulator:
         custom_providers: Sequence[CustomProvider] = (),
         seed: bool | None = None,
         verbose: bool = False,
+        cloud_code_key: str | None = None,
+        users: AccountSettings | Mapping[str, Any] | None = None,
     ) -> None:
         cfg = load_config(config)
         self.host = host
@@ -166,6 +177,15 @@ class Emulator:
             self.configure_provider(code, enabled=False)
         for custom in custom_providers:
             self._app.add_custom(custom)
+        # Accounts with passwords.
+        self._app.accounts.cloud_code_key = pick(cloud_code_key, "cloudCodeKey", "cloud_code_key")
+        if isinstance(users, AccountSettings):
+            users.check()
+            self._app.accounts.settings = users
+        else:
+            self._app.accounts.settings = accounts_settings_from_mapping(
+                users if users is not None else cfg.get("users")
+            )
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -371,6 +391,52 @@ class Emulator:
     def reset(self) -> None:
         """Forget users, sessions, provider accounts and tokens, and faults; re-seed."""
         self._app.reset()
+
+    # --- accounts with passwords -----------------------------------------------------------
+    @property
+    def cloud_code_key(self) -> str:
+        """The CloudCode (server-side) API key: ``/<APP_ID>/<CLOUD_CODE_KEY>/...``."""
+        return self._app.accounts.cloud_code_key
+
+    @property
+    def cloud_code_url(self) -> str:
+        """The Backendless base URL with the CloudCode key (what server code uses)."""
+        return f"{self.url}/{self.app_id}/{self.cloud_code_key}"
+
+    def server_app(self, **kwargs: Any) -> Backendless:
+        """A ``Backendless`` app on the CloudCode key, as server-side code would hold it."""
+        from backendless_auth import Backendless
+
+        return Backendless(
+            app_id=self.app_id, api_key=self.cloud_code_key, server_url=self.url, **kwargs
+        )
+
+    @property
+    def user_settings(self) -> AccountSettings:
+        """The live account options; changing an attribute applies to the next request."""
+        return self._app.accounts.settings
+
+    def configure_users(self, **options: Any) -> AccountSettings:
+        """Change account options in the config file's form, e.g.
+        ``configure_users(emailConfirmation=True, lockout={"attempts": 3, "seconds": 60})``."""
+        try:
+            self._app.accounts.settings.update(options)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(str(exc)) from None
+        return self._app.accounts.settings
+
+    def outbox(self, to: str | None = None, kind: str | None = None) -> list[Email]:
+        """The emails the emulator would have sent, oldest first (``to``: one address)."""
+        return [Email.from_wire(m) for m in self._app.accounts.outbox.list(to, kind)]
+
+    def clear_outbox(self) -> int:
+        """Empty the outbox; returns how many emails it held."""
+        return self._app.accounts.outbox.clear()
+
+    def roles(self, object_id: str) -> list[str]:
+        """A user's roles (system and custom), as ``users/userroles/<id>`` answers them."""
+        user = self._db.get_user(object_id)
+        return [] if user is None else self._app.accounts.roles_of(user)
 
     # --- faults ----------------------------------------------------------------------------
     def set_fault(

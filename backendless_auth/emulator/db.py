@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-_SCHEMA = """
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users (
     object_id TEXT PRIMARY KEY, email TEXT, is_guest INTEGER NOT NULL, data TEXT NOT NULL);
@@ -41,6 +42,22 @@ CREATE TABLE IF NOT EXISTS nonces (
 CREATE TABLE IF NOT EXISTS flows (
     state TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
 """
+    + (
+        # --- accounts with passwords (emulator/accounts.py, emulator/outbox.py) ----------------
+        # Password hashes live apart from the users' JSON, so that no answer can carry one.
+        """
+CREATE TABLE IF NOT EXISTS passwords (object_id TEXT PRIMARY KEY, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS login_failures (
+    object_id TEXT PRIMARY KEY, failures INTEGER NOT NULL, locked_until REAL);
+CREATE TABLE IF NOT EXISTS user_roles (
+    object_id TEXT NOT NULL, role TEXT NOT NULL, PRIMARY KEY (object_id, role));
+CREATE TABLE IF NOT EXISTS email_tokens (
+    digest TEXT PRIMARY KEY, kind TEXT NOT NULL, object_id TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);
+"""
+    )
+)
 
 _RESETTABLE = (
     "users",
@@ -52,6 +69,12 @@ _RESETTABLE = (
     "request_tokens",
     "nonces",
     "flows",
+    # accounts with passwords
+    "passwords",
+    "login_failures",
+    "user_roles",
+    "email_tokens",
+    "outbox",
 )
 
 
