@@ -17,7 +17,8 @@ optional::
         "clientId": "...", "clientSecret": "...", "scope": "openid email profile",
         "idField": "sub", "fieldsMapping": {"email": "email", "name": "name"}
       }],
-      "accounts": {"google": [{"email": "ann@example.com", "name": "Ann"}]}
+      "accounts": {"google": [{"email": "ann@example.com", "name": "Ann"}]},
+      "corsOrigins": ["loopback", "https://staging.myapp.example"]   # default: ["loopback"]
     }
 """
 
@@ -52,6 +53,10 @@ DEFAULT_SCOPES = {
     "linkedin": "openid profile email",
     "twitter": "",
 }
+
+#: Provider codes of the legacy social routes (``users/social/<p>/sdk/login``, the popup flow)
+#: that are spelled differently from the provider's code today.
+LEGACY_PROVIDER_CODES = {"googleplus": "google"}
 
 DEFAULT_FIELDS_MAPPING = {"email": "email", "name": "name"}
 
@@ -124,6 +129,7 @@ def load_config(source: Mapping[str, Any] | str | os.PathLike[str] | None) -> di
         "providers",
         "customProviders",
         "accounts",
+        "corsOrigins",
     }
     unknown = set(data) - known
     if unknown:

@@ -20,6 +20,7 @@ from .config import (
     custom_from_mapping,
     load_config,
 )
+from .cors import LOOPBACK, CorsPolicy
 from .db import Database
 from .faults import Fault, FaultKind
 from .server import close_connections, serve
@@ -76,6 +77,18 @@ class OAuth1Endpoints:
 DEFAULT_SESSION_TTL = 3600.0
 
 
+def _cors_origins(given: Iterable[str] | None, cfg: Mapping[str, Any]) -> list[str]:
+    value = given if given is not None else cfg.get("corsOrigins", [LOOPBACK])
+    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        raise ConfigError("corsOrigins must be a list of origins (or 'loopback')")
+    origins = list(value)
+    try:
+        CorsPolicy(origins)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return origins
+
+
 def _uuid() -> str:
     return str(uuid.uuid4()).upper()
 
@@ -104,6 +117,9 @@ class Emulator:
         disabled_providers: provider codes to disable.
         custom_providers: custom OAuth2 providers configured by URLs.
         seed: create two demo accounts per built-in provider (also after :meth:`reset`).
+        cors_origins: the web origins allowed to call the Backendless routes from a browser
+            (``"http://localhost:5173"``, or ``"loopback"`` for every loopback origin, the
+            default; ``[]`` turns CORS off). See :mod:`backendless_auth.emulator.cors`.
         verbose: log each request like werkzeug does.
     """
 
@@ -122,6 +138,7 @@ class Emulator:
         disabled_providers: Iterable[str] = (),
         custom_providers: Sequence[CustomProvider] = (),
         seed: bool | None = None,
+        cors_origins: Iterable[str] | None = None,
         verbose: bool = False,
     ) -> None:
         cfg = load_config(config)
@@ -147,6 +164,7 @@ class Emulator:
             allowed_redirects=[*cfg.get("allowedRedirects", []), *allowed_redirects],
             seed=bool(cfg.get("seed", True) if seed is None else seed),
             seed_accounts=cfg.get("accounts"),
+            cors_origins=_cors_origins(cors_origins, cfg),
         )
         try:
             for item in cfg.get("customProviders") or []:
