@@ -14,6 +14,7 @@ Error answers are ``{"code": int, "message": str}``; see :data:`ERROR_CODES`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -262,9 +263,22 @@ class EmulatorApp:
         self.db.add_account(provider, account["id"], account)
         return account
 
+    def snapshot(self) -> None:
+        """Remember the configuration as it is now: :meth:`reset` returns to it."""
+        self._configured = (
+            {code: dataclasses.replace(p) for code, p in self.providers.items()},
+            self.session_ttl,
+        )
+
     def reset(self) -> None:
+        """Every table emptied (the app's identity kept), faults cleared, the providers and the
+        session lifetime as configured, the demo accounts seeded again."""
         self.db.reset()
         self.faults.clear()
+        configured = getattr(self, "_configured", None)
+        if configured is not None:
+            providers, self.session_ttl = configured
+            self.providers = {code: dataclasses.replace(p) for code, p in providers.items()}
         if self.seed:
             self.seed_provider_accounts()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from .config import (
 from .cors import LOOPBACK, CorsPolicy
 from .db import Database
 from .faults import Fault, FaultKind
-from .server import close_connections, serve
+from .server import ServerLoop, close_connections, serve
 from .wire import ApiError
 
 if TYPE_CHECKING:
@@ -184,33 +183,28 @@ class Emulator:
             self.configure_provider(code, enabled=False)
         for custom in custom_providers:
             self._app.add_custom(custom)
+        self._app.snapshot()
         self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._loop: ServerLoop | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> Emulator:
         """Start serving in a background thread (idempotent)."""
         if self._server is None:
             self._server = serve(self._app, self.host, self.port, verbose=self.verbose)
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="backendless-emulator",
-                daemon=True,
-            )
-            self._thread.start()
+            self._loop = ServerLoop(self._server)
+            self._loop.start()
         return self
 
     def stop(self) -> None:
         """Stop serving and close open connections; the database stays usable."""
         server, self._server = self._server, None
+        loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.stop()
         if server is not None:
-            server.shutdown()
             close_connections(server)
             server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
 
     def close(self) -> None:
         """Stop and close the database."""
@@ -387,7 +381,9 @@ class Emulator:
         return self._db.expire_sessions(user_token)
 
     def reset(self) -> None:
-        """Forget users, sessions, provider accounts and tokens, and faults; re-seed."""
+        """Back to as new: every user, session, provider account and token, every record of
+        every table gone, faults cleared, the providers and ``session_ttl`` as constructed, the
+        demo accounts seeded again. The app id, API key and admin token stay."""
         self._app.reset()
 
     # --- faults ----------------------------------------------------------------------------
