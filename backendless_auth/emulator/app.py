@@ -411,6 +411,10 @@ class EmulatorApp:
         return {**user, "user-token": token}
 
     def guest_login(self) -> Response:
+        return json_response(self.new_guest())
+
+    def new_guest(self) -> dict[str, Any]:
+        """A new guest user with an open session (its ``user-token`` in the answer)."""
         now = now_ms()
         object_id = new_id()
         user: dict[str, Any] = {
@@ -430,8 +434,7 @@ class EmulatorApp:
         }
         with self.db.transaction():
             self.db.put_user(user)
-            answer = self.open_session(user)
-        return json_response(answer)
+            return self.open_session(user)
 
     def token_login(self, request: Request, settings: ProviderSettings) -> Response:
         body = json_object(request)
@@ -447,6 +450,16 @@ class EmulatorApp:
         profile = self.fetch_profile(settings, token, secret)
         user = self.social_login(settings, profile, mapping, guest_id)
         return json_response(user)
+
+    def seed_social_user(
+        self, provider: str, account_id: str, guest_id: str | None = None
+    ) -> dict[str, Any]:
+        """Log a built-in provider's account in, in process: the user with a ``user-token``."""
+        settings = self._provider(provider)
+        account = self.hub.account(provider, account_id)
+        if account is None:
+            raise ApiError(8007, f"No {provider} account '{account_id}'")
+        return self.social_login(settings, userinfo(account), None, guest_id)
 
     def fetch_profile(
         self, settings: ProviderSettings, token: str, secret: str | None
@@ -723,7 +736,7 @@ class EmulatorApp:
                 raise ApiError(8007, f"Unknown built-in provider '{provider}'", 404)
             if request.method == "POST":
                 body = json_object(request)
-                email = req_str(body, "email")
+                email = opt_str(body, "email")
                 name = opt_str(body, "name")
                 extra = {k: v for k, v in body.items() if k not in ("email", "name")}
                 if "id" in extra and not isinstance(extra["id"], (str, int)):

@@ -376,6 +376,33 @@ class Emulator:
     def user(self, object_id: str) -> dict[str, Any] | None:
         return self._db.get_user(object_id)
 
+    def seed_guest(self) -> dict[str, Any]:
+        """Create a guest user with an open session, without a client: its wire form, with
+        ``user-token``."""
+        return self._app.new_guest()
+
+    def seed_user(
+        self,
+        provider: str = "google",
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        guest: Mapping[str, Any] | str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """Create a social user, as if they had logged in with ``provider`` once.
+
+        A new account at the fake provider (``email``, ``name``, ``extra`` as for
+        :meth:`add_account`), then a login with it (upgrading ``guest``, a guest's wire form or
+        objectId, if given). Returns the user in wire form, with a live ``user-token``.
+        """
+        account = self.add_account(provider, email=email, name=name, **extra)
+        guest_id = guest.get("objectId") if isinstance(guest, Mapping) else guest
+        try:
+            return self._app.seed_social_user(provider, account.id, guest_id)
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
+
     def expire_sessions(self, user_token: str | None = None) -> int:
         """Expire one user token, or all of them; returns how many were expired."""
         return self._db.expire_sessions(user_token)
