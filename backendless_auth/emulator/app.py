@@ -52,6 +52,7 @@ from .cors import LOOPBACK, CorsPolicy
 from .db import Database
 from .faults import FaultBox, FaultError, fault_from_json
 from .providers import SERVING, Client, ProviderHub, new_account, redirect_url_allowed, userinfo
+from .recording import Recorders
 from .wire import (
     MAX_BODY,
     ApiError,
@@ -192,6 +193,7 @@ class EmulatorApp:
     ) -> None:
         self.db = db
         self.cors = CorsPolicy(cors_origins)
+        self.recorders = Recorders()
         self.app_id = app_id
         self.api_key = api_key
         self.admin_token = admin_token
@@ -342,6 +344,8 @@ class EmulatorApp:
         path = request.path
         if path == "/api" or path.startswith("/api/"):
             base = request.host_url + "api/"
+            if self.recorders:
+                self.recorders.record(request, path[4:], "domain")
             return self._backendless(request, path[4:] or "/", base)
         parts = path.split("/", 3)
         if len(parts) < 4 or not parts[1] or not parts[2] or parts[1].startswith("_"):
@@ -352,6 +356,8 @@ class EmulatorApp:
             and secrets.compare_digest(api_key.upper().encode(), self.api_key.upper().encode())
         ):
             raise ApiError(2002, "Application with the given id and API key does not exist")
+        if self.recorders:
+            self.recorders.record(request, rest, "keyed")
         return self._backendless(request, "/" + rest, f"{request.host_url}{app_id}/{api_key}/")
 
     # --- the Backendless side --------------------------------------------------------------

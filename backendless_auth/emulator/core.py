@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from .config import (
 from .cors import LOOPBACK, CorsPolicy
 from .db import Database
 from .faults import Fault, FaultKind
+from .recording import RecordedRequest
 from .server import ServerLoop, close_connections, serve
 from .wire import ApiError
 
@@ -412,6 +414,21 @@ class Emulator:
         every table gone, faults cleared, the providers and ``session_ttl`` as constructed, the
         demo accounts seeded again. The app id, API key and admin token stay."""
         self._app.reset()
+
+    @contextlib.contextmanager
+    def record_requests(self) -> Iterator[list[RecordedRequest]]:
+        """Collect the requests to the Backendless routes while the block runs (see
+        :mod:`.recording`)::
+
+            with emu.record_requests() as log:
+                app.users.login_as_guest()
+            assert [(r.method, r.route) for r in log] == [("POST", "users/register/guest")]
+        """
+        log = self._app.recorders.start()
+        try:
+            yield log
+        finally:
+            self._app.recorders.stop(log)
 
     # --- faults ----------------------------------------------------------------------------
     def set_fault(
