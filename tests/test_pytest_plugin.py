@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -264,3 +265,17 @@ def test_without_the_emulator_extra_the_plugin_does_nothing(pytester: pytest.Pyt
     assert ran.returncode == 1, ran.stdout + ran.stderr
     assert "1 passed, 1 error" in ran.stdout
     assert "fixture 'backendless_emulator' not found" in ran.stdout
+
+
+def test_the_testing_page_runs_as_a_project(pytester: pytest.Pytester) -> None:
+    """Every Python block of docs/testing.md, as a user would copy them into a new project."""
+    page = (Path(__file__).resolve().parent.parent / "docs" / "testing.md").read_text()
+    blocks = re.findall(r"^```python\n(.*?)^```", page, re.S | re.M)
+    assert len(blocks) >= 3
+    tests = 0
+    for n, block in enumerate(blocks):
+        name = "conftest" if block.startswith("# conftest.py") else f"test_doc_{n}"
+        pytester.makepyfile(**{name: block})
+        tests += block.count("\ndef test_")
+    result = _run(pytester)
+    result.assert_outcomes(passed=tests)
