@@ -90,6 +90,15 @@ def _cors_origins(given: Iterable[str] | None, cfg: Mapping[str, Any]) -> list[s
     return origins
 
 
+def _object_id(user: Any) -> str | None:
+    if user is None or isinstance(user, str):
+        return user
+    found = user.get("objectId") if isinstance(user, Mapping) else getattr(user, "object_id", None)
+    if not isinstance(found, str):
+        raise ValueError("guest must be an objectId, a user in wire form or a BackendlessUser")
+    return found
+
+
 def _uuid() -> str:
     return str(uuid.uuid4()).upper()
 
@@ -389,17 +398,18 @@ class Emulator:
         *,
         email: str | None = None,
         name: str | None = None,
-        guest: Mapping[str, Any] | str | None = None,
+        guest: Any = None,
         **extra: Any,
     ) -> dict[str, Any]:
         """Create a social user, as if they had logged in with ``provider`` once.
 
         A new account at the fake provider (``email``, ``name``, ``extra`` as for
-        :meth:`add_account`), then a login with it (upgrading ``guest``, a guest's wire form or
-        objectId, if given). Returns the user in wire form, with a live ``user-token``.
+        :meth:`add_account`), then a login with it (upgrading ``guest`` if given: a guest's
+        objectId, its wire form, or the SDK's ``BackendlessUser``). Returns the user in wire
+        form, with a live ``user-token``.
         """
         account = self.add_account(provider, email=email, name=name, **extra)
-        guest_id = guest.get("objectId") if isinstance(guest, Mapping) else guest
+        guest_id = _object_id(guest)
         try:
             return self._app.seed_social_user(provider, account.id, guest_id)
         except ApiError as exc:

@@ -14,7 +14,7 @@ import urllib.request
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from .core import Account
+from .core import Account, _object_id
 from .faults import Fault, FaultKind
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ class RemoteEmulator:
         *,
         email: str | None = None,
         name: str | None = None,
-        guest: dict[str, Any] | str | None = None,
+        guest: Any = None,
         **extra: Any,
     ) -> dict[str, Any]:
         account = self.add_account(provider, email=email, name=name, **extra)
@@ -152,8 +152,9 @@ class RemoteEmulator:
         body: dict[str, Any] = {"accessToken": token}
         if isinstance(token, tuple):
             body = {"accessToken": token[0], "accessTokenSecret": token[1]}
-        if guest is not None:
-            body["guestUser"] = {"objectId": guest if isinstance(guest, str) else guest["objectId"]}
+        guest_id = _object_id(guest)
+        if guest_id is not None:
+            body["guestUser"] = {"objectId": guest_id}
         user: dict[str, Any] = self._call(
             "POST", f"/api/users/oauth/{quote(provider, safe='')}/login", body, admin=False
         )

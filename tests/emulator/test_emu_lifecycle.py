@@ -99,3 +99,22 @@ def test_stop_is_idempotent_and_start_after_stop_works() -> None:
     emu.start()
     assert emu.app().users.login_as_guest().is_guest
     emu.close()
+
+
+def test_seed_user_and_seed_guest(emu: Emulator) -> None:
+    app = emu.app()
+    for as_id in (False, True):
+        guest = app.users.login_as_guest()
+        given = guest.object_id if as_id else guest
+        user = emu.seed_user("github", email=f"{as_id}@example.com", guest=given)
+        assert user["objectId"] == guest.object_id  # upgraded
+    seeded = emu.seed_guest()
+    assert seeded["userStatus"] == "GUEST"
+    valid = requests.get(
+        f"{emu.domain_url}/users/isvalidusertoken/{seeded['user-token']}", timeout=5
+    )
+    assert valid.json() is True
+    with pytest.raises(ValueError):
+        emu.seed_user("github", email="x@example.com", guest={"no": "id"})
+    with pytest.raises(ValueError):
+        emu.seed_user("nosuch", email="x@example.com")
