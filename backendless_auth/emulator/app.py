@@ -742,7 +742,7 @@ class EmulatorApp:
                 raise ApiError(8007, f"Unknown built-in provider '{provider}'", 404)
             if request.method == "POST":
                 body = json_object(request)
-                email = opt_str(body, "email")
+                email = req_str(body, "email")
                 name = opt_str(body, "name")
                 extra = {k: v for k, v in body.items() if k not in ("email", "name")}
                 if "id" in extra and not isinstance(extra["id"], (str, int)):
