@@ -33,8 +33,9 @@ Errors are ``{"code": int, "message": str}``, HTTP 400 unless noted (see :data:`
 never a 500 for anything a client sends:
 2002 wrong app id or API key; 3064 unknown or expired user token (logout, ``data/Users`` with
 a bad ``user-token``); 3060 provider disabled, token rejected, or user denied; 3080 redirect
-URL not allowed; 8002 malformed JSON (also nested deeper than 32, or holding a lone surrogate); 8007 missing or invalid parameter, unknown provider, or
-a ``guestUser`` that is not a current guest; 1000 (HTTP 404) no such user. Unknown routes are
+URL not allowed; 8002 malformed JSON (also nested deeper than 32, or holding a lone
+surrogate); 8007 missing or invalid parameter, unknown provider, or a ``guestUser`` that is not
+a current guest; 1000 (HTTP 404) no such user. Unknown routes are
 404 and wrong methods 405, with ``code`` equal to the status; the admin token guard is 401.
 
 Modules: :mod:`.core` (the :class:`Emulator` object), :mod:`.app` (the WSGI application and
