@@ -12,7 +12,7 @@ import json
 import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from .core import Account, _object_id
 from .faults import Fault, FaultKind
@@ -196,9 +196,13 @@ class RemoteEmulator:
     def enable_provider(self, provider: str) -> None:
         self._call("PATCH", f"/_emulator/providers/{quote(provider, safe='')}", {"enabled": True})
 
-    def outbox(self) -> list[dict[str, Any]]:
-        """The emails the emulator would have sent (``GET /_emulator/outbox``)."""
-        mails: list[dict[str, Any]] = self._call("GET", "/_emulator/outbox")
+    def outbox(self, to: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+        """The emails the emulator would have sent, in wire form (``GET /_emulator/outbox``,
+        filtered by recipient and kind), for emulators that send emails (password accounts)."""
+        query = urlencode({k: v for k, v in (("to", to), ("kind", kind)) if v is not None})
+        mails: list[dict[str, Any]] = self._call(
+            "GET", "/_emulator/outbox" + (f"?{query}" if query else "")
+        )
         return mails
 
 
