@@ -169,3 +169,15 @@ def test_the_legacy_popup_login_hands_the_user_to_the_page(frontend: str, browse
         assert user["socialAccount"] == "FACEBOOK"
         assert problems == []
         context.close()
+
+
+def test_without_cors_the_browser_refuses(frontend: str, browser: Any) -> None:
+    """The control: the same page against an emulator that allows no web origin fails."""
+    with Emulator(cors_origins=[]) as emu:
+        page = browser.new_page()
+        query = f"appId={emu.app_id}&apiKey={emu.api_key}&server={emu.url}&token=x"
+        page.goto(f"{frontend}/app?{query}", timeout=STEP_MS)
+        outcome = page.evaluate("window.run().then(() => 'passed', e => 'refused: ' + e)")
+        assert outcome.startswith("refused"), outcome
+        assert emu.users() == []  # it stopped at its first call: the app info, withheld
+        page.close()
