@@ -59,13 +59,17 @@ def _tokens(emu: Emulator) -> dict[str, Any]:
     }
 
 
-def run_js(node: str, emu: Emulator, *cases: str) -> tuple[list[dict[str, Any]], str]:
-    config = {
+def run_js(
+    node: str, emu: Emulator, *cases: str, domain: bool = False
+) -> tuple[list[dict[str, Any]], str]:
+    config: dict[str, Any] = {
         "serverURL": emu.url,
         "appId": emu.app_id,
         "apiKey": emu.api_key,
         "tokens": _tokens(emu),
     }
+    if domain:
+        config["domain"] = emu.url
     done = subprocess.run(
         [node, "conformance.cjs", *cases],
         cwd=JSSDK,
@@ -80,8 +84,11 @@ def run_js(node: str, emu: Emulator, *cases: str) -> tuple[list[dict[str, Any]],
     return results, done.stderr
 
 
-def test_every_user_service_call_of_the_js_sdk_works(node: str, emu: Emulator) -> None:
-    results, stderr = run_js(node, emu)
+@pytest.mark.parametrize("form", ["keyed", "domain"])
+def test_every_user_service_call_of_the_js_sdk_works(node: str, emu: Emulator, form: str) -> None:
+    with emu.record_requests() as log:
+        results, stderr = run_js(node, emu, domain=form == "domain")
+    assert {r.form for r in log} == {form}
     # Nothing on the console but the results: no "could not load backendless app info".
     assert stderr == ""
     failed = [r for r in results if not r["ok"]]

@@ -1,7 +1,8 @@
 // The official Backendless JS SDK (npm `backendless`, pinned in package.json) against the emulator.
 //
 // Run by tests/emulator/test_emu_jssdk.py: `node conformance.cjs` with BL_CONFORMANCE holding
-// {"serverURL", "appId", "apiKey", "tokens": {...}} (provider tokens minted by the test).
+// {"serverURL", "appId", "apiKey", "tokens": {...}} (provider tokens minted by the test), and
+// "domain" to initialise the SDK in the domain form instead.
 // Every case is one line of CASES: a name and an async function that throws when the SDK's
 // answer is not what Backendless would give. The only output is one JSON line per case:
 // {"case", "ok", "detail"}; anything else on stdout or stderr fails the test.
@@ -103,7 +104,11 @@ const CASES = [
 ]
 
 async function main() {
-  Backendless.initApp({ appId: config.appId, apiKey: config.apiKey, serverURL: config.serverURL })
+  if (config.domain) {
+    Backendless.initApp(config.domain)
+  } else {
+    Backendless.initApp({ appId: config.appId, apiKey: config.apiKey, serverURL: config.serverURL })
+  }
   const only = process.argv.slice(2)
   for (const [name, run] of CASES) {
     if (only.length && !only.includes(name)) continue
