@@ -17,7 +17,10 @@ Routes (see ``GET /_emulator/openapi.json``):
   ``GET users/isvalidusertoken/<t>``, ``GET data/Users/<id>``; accounts with passwords
   (register, login, verifypassowrd, restorepassword, resendconfirmation,
   createEmailConfirmationURL, ``PUT users/<id>``, userroles, role, assignRole, unassignRole,
-  userclassprops, ``PUT users/<id>/status``; see :mod:`.accounts`).
+  userclassprops, ``PUT users/<id>/status``; see :mod:`.accounts`); ``GET info`` (what the JS SDK
+  loads at ``initApp``), and the legacy ``POST users/social/<p>/sdk/login`` and
+  ``POST users/social/oauth/<p>/request_url`` (the popup flow). CORS for loopback web origins
+  (configurable, see :mod:`.cors`).
 * Fake providers under ``/_providers/`` (see :mod:`.providers`; sign-in page forms in
   :mod:`.pages`).
 * Admin, with ``X-Admin-Token: <token>`` (or ``Authorization: Bearer <token>``):
@@ -31,17 +34,21 @@ Routes (see ``GET /_emulator/openapi.json``):
   ``GET|PATCH /_emulator/settings/users`` (see :class:`AccountSettings`). Public:
   ``GET /_emulator/health``, ``GET /_emulator/openapi.json``.
 
-Errors are ``{"code": int, "message": str}``, HTTP 400 unless noted (see :data:`ERROR_CODES`):
+Errors are ``{"code": int, "message": str}``, HTTP 400 unless noted (see :data:`ERROR_CODES`),
+never a 500 for anything a client sends:
 2002 wrong app id or API key; 3064 unknown or expired user token (logout, ``data/Users`` with
 a bad ``user-token``); 3060 provider disabled, token rejected, or user denied; 3080 redirect
-URL not allowed; 8002 malformed JSON; 8007 missing or invalid parameter, unknown provider, or
-a ``guestUser`` that is not a current guest; 1000 (HTTP 404) no such user. Unknown routes are
+URL not allowed; 8002 malformed JSON (also nested deeper than 32, or holding a lone
+surrogate); 8007 missing or invalid parameter, unknown provider, or a ``guestUser`` that is not
+a current guest; 1000 (HTTP 404) no such user. Unknown routes are
 404 and wrong methods 405, with ``code`` equal to the status; the admin token guard is 401.
 
 Modules: :mod:`.core` (the :class:`Emulator` object), :mod:`.app` (the WSGI application and
 the Backendless routes), :mod:`.providers` (fake providers on oauthlib), :mod:`.pages` (sign-in
 and result pages), :mod:`.db` (SQLite), :mod:`.server` (keep-alive HTTP server),
-:mod:`.faults`, :mod:`.openapi`, :mod:`.config`, :mod:`.cli`.
+:mod:`.faults`, :mod:`.openapi`, :mod:`.config`, :mod:`.cli`, :mod:`.cors`, :mod:`.recording`
+(a request log for tests), :mod:`.remote` (:class:`RemoteEmulator`, an emulator elsewhere driven
+over its admin routes).
 """
 
 from __future__ import annotations
@@ -52,6 +59,8 @@ from .config import AccountSettings, ConfigError, CustomProvider, PasswordPolicy
 from .core import Account, Emulator, OAuth1Endpoints, OAuth2Endpoints
 from .faults import Fault, FaultError
 from .outbox import Email
+from .recording import RecordedRequest
+from .remote import RemoteEmulator, RemoteEmulatorError
 
 __all__ = [
     "ERROR_CODES",
@@ -66,6 +75,9 @@ __all__ = [
     "OAuth1Endpoints",
     "OAuth2Endpoints",
     "PasswordPolicy",
+    "RecordedRequest",
+    "RemoteEmulator",
+    "RemoteEmulatorError",
     "UserColumn",
     "main",
 ]

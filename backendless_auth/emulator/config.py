@@ -21,7 +21,8 @@ optional::
       "cloudCodeKey": "...",                    # the server-side (CloudCode) API key
       "users": {"identity": "email", "emailConfirmation": false,   # accounts with passwords:
                 "lockout": {"attempts": 5, "seconds": 900},        # see AccountSettings
-                "passwordPolicy": {"minLength": 8}, "roles": ["TrialUser"]}
+                "passwordPolicy": {"minLength": 8}, "roles": ["TrialUser"]},
+      "corsOrigins": ["loopback", "https://staging.myapp.example"]   # default: ["loopback"]
     }
 """
 
@@ -56,6 +57,10 @@ DEFAULT_SCOPES = {
     "linkedin": "openid profile email",
     "twitter": "",
 }
+
+#: Provider codes of the legacy social routes (``users/social/<p>/sdk/login``, the popup flow)
+#: that are spelled differently from the provider's code today.
+LEGACY_PROVIDER_CODES = {"googleplus": "google"}
 
 DEFAULT_FIELDS_MAPPING = {"email": "email", "name": "name"}
 
@@ -131,6 +136,7 @@ def load_config(source: Mapping[str, Any] | str | os.PathLike[str] | None) -> di
         # accounts with passwords (see accounts_settings_from_mapping)
         "users",
         "cloudCodeKey",
+        "corsOrigins",
     }
     unknown = set(data) - known
     if unknown:

@@ -59,23 +59,9 @@ CREATE TABLE IF NOT EXISTS outbox (
     )
 )
 
-_RESETTABLE = (
-    "users",
-    "identities",
-    "sessions",
-    "accounts",
-    "provider_tokens",
-    "grants",
-    "request_tokens",
-    "nonces",
-    "flows",
-    # accounts with passwords
-    "passwords",
-    "login_failures",
-    "user_roles",
-    "email_tokens",
-    "outbox",
-)
+#: Tables that :meth:`Database.reset` keeps: the app's identity. Every other table, whichever
+#: module created it, is emptied, so that a new table is covered without being listed.
+KEPT_ON_RESET = frozenset({"meta"})
 
 
 class Database:
@@ -117,10 +103,20 @@ class Database:
             row: tuple[Any, ...] | None = self._conn.execute(sql, params).fetchone()
             return row
 
+    def tables(self) -> list[str]:
+        """Every table of the database, internal SQLite ones excepted."""
+        rows = self.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        return [str(r[0]) for r in rows]
+
     def reset(self) -> None:
+        """Empty every table but :data:`KEPT_ON_RESET`, in one transaction."""
         with self.transaction() as conn:
-            for table in _RESETTABLE:
-                conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            for table in self.tables():
+                if table not in KEPT_ON_RESET:
+                    quoted = '"' + table.replace('"', '""') + '"'
+                    conn.execute(f"DELETE FROM {quoted}")  # noqa: S608 - names from sqlite_master
 
     # --- meta -----------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

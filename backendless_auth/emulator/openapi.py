@@ -49,7 +49,9 @@ def openapi_document(server_url: str) -> dict[str, Any]:
         "type": "object",
         "properties": {
             "fieldsMapping": {"type": "object", "additionalProperties": {"type": "string"}},
-            "permissions": {"type": "string"},
+            "permissions": {
+                "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+            },
             "redirect": {"type": "boolean"},
             "redirectAfterLoginUrl": {"type": "string"},
             "callbackUrlDomain": {"type": "string"},
@@ -122,6 +124,43 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "200": _resp("result page", {"type": "string"}, "text/html"),
                     "302": _resp("redirect to redirectAfterLoginUrl"),
                     "400": _resp("failure page or error", {"type": "string"}, "text/html"),
+                },
+            }
+        },
+        "/api/info": {
+            "get": {
+                "operationId": "appInfo",
+                "responses": {
+                    "200": _resp(
+                        "what the JS SDK reads at initApp",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "appId": {"type": "string"},
+                                "apiKey": {"type": "string"},
+                                "loggers": {"type": "array", "items": {"type": "object"}},
+                            },
+                        },
+                    )
+                },
+            }
+        },
+        "/api/users/social/{provider}/sdk/login": {
+            "post": {
+                "operationId": "legacySdkLogin",
+                "parameters": [_PROVIDER],
+                "requestBody": _json_body(login_body, required=True),
+                "responses": {"200": _resp("the user with user-token", user), **_errors(400)},
+            }
+        },
+        "/api/users/social/oauth/{provider}/request_url": {
+            "post": {
+                "operationId": "legacyPopupUrl",
+                "parameters": [_PROVIDER],
+                "requestBody": _json_body(url_body),
+                "responses": {
+                    "200": _resp("the authorization URL", {"type": "string"}, "text/plain"),
+                    **_errors(400),
                 },
             }
         },

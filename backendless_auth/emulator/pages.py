@@ -127,3 +127,31 @@ def reset_password_page(identity: str, csrf: str, policy: str, error: str | None
         "<button type='submit' id='submit'>Set the new password</button></form>"
     )
     return _page("Reset your password", body)
+
+
+def popup_page(payload: dict[str, Any], origin: str) -> str:
+    """The legacy popup flow's callback page: posts ``payload`` (the user with its
+    ``user-token``, or ``{"fault": message}``) as a JSON string to ``window.opener`` at
+    ``origin`` only, then closes. Without an allowed origin nothing is posted and the page only
+    says what happened (without the token)."""
+    ok = "fault" not in payload
+    title = "Signed in" if ok else "Sign-in failed"
+    shown = {"objectId": payload.get("objectId"), "email": payload.get("email")} if ok else payload
+    script = ""
+    if origin:
+        # JSON inside a <script>: escape what could end the element or the string.
+        data = json.dumps(json.dumps(payload, separators=(",", ":")))
+        for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+            data = data.replace(char, escaped)
+        data = data.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        script = (
+            "<script>(function(){var w=window.opener;if(w){"
+            f"w.postMessage({data},{json.dumps(origin)});window.close();}}}})();</script>"
+        )
+    body = (
+        f"<h1 id='title'>{title}</h1>"
+        f"<pre id='result'>{escape(json.dumps(shown, indent=2))}</pre>"
+        "<p class='note'>You can close this window.</p>"
+        f"{script}"
+    )
+    return _page(title, body)
