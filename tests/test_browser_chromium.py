@@ -260,10 +260,10 @@ def test_timeout_in_chromium_then_the_port_is_gone(
     ports: list[int] = []
     original = browser_module.LoopbackReceiver.wait
 
-    def spy(self: browser_module.LoopbackReceiver, timeout: float) -> Any:
+    def spy(self: browser_module.LoopbackReceiver, timeout: float, **kw: Any) -> Any:
         ports.append(self.port)
         driver.landing()  # the sign-in page is open, and nobody clicks
-        return original(self, timeout)
+        return original(self, timeout, **kw)
 
     monkeypatch.setattr(browser_module.LoopbackReceiver, "wait", spy)
     with pytest.raises(LoginTimeoutError):

@@ -68,20 +68,22 @@ class FormBrowser:
 
     def __init__(self, form: dict[str, str]) -> None:
         self.form = form
+        self.started: list[str] = []
         self.opened: list[str] = []
         self.pages: list[requests.Response] = []
         self._threads: list[threading.Thread] = []
 
     def __call__(self, url: str) -> None:
-        self.opened.append(url)
+        self.started.append(url)
         thread = threading.Thread(target=self._sign_in, args=(url,))
         thread.start()
         self._threads.append(thread)
 
     def _sign_in(self, url: str) -> None:
         with requests.Session() as http:
-            http.get(url, timeout=10)
-            self.pages.append(http.post(url, data=self.form, timeout=30))
+            page = http.get(url, timeout=10)  # the start URL leads to the provider's page
+            self.opened.append(page.url)
+            self.pages.append(http.post(page.url, data=self.form, timeout=30))
 
     def page(self) -> requests.Response:
         for thread in self._threads:
