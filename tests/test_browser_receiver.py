@@ -564,7 +564,7 @@ def test_a_failed_open_after_the_browser_used_the_start_url_keeps_the_binding(
 
 def test_timeout_message_carries_the_hint() -> None:
     flow = Flow(visit_query=None)
-    with pytest.raises(LoginTimeoutError, match="check the redirect URI http://127.0.0.1/cb"):
+    with pytest.raises(LoginTimeoutError, match=r"check the redirect URI http://127\.0\.0\.1/cb"):
         run_in_browser(
             flow.authorization_url,
             lambda cb: cb,
