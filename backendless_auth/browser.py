@@ -1017,10 +1017,14 @@ def _present(
             opened = False
         if not opened and not receiver.unbind():
             opened = True  # a browser loaded the start URL all the same: it holds the login
+    display = _in_notebook()
     if opened:
         logger.info("sign-in opened in the system browser; waiting")
+        if display is not None:  # no second link: its start URL works once
+            display.display(
+                display.HTML(f"A browser tab was opened to sign in with {html.escape(label)}.")
+            )
         return
-    display = _in_notebook()
     if display is not None:
         link = html.escape(url, quote=True)
         display.display(

@@ -315,6 +315,10 @@ BAD_ARGUMENTS: list[tuple[dict[str, Any], str]] = [
     ({"timeout": 0}, "timeout"),
     ({"timeout": float("nan")}, "timeout"),
     ({"timeout": None}, "timeout"),
+    ({"redirect_host": "0.0.0.0"}, "redirect_host"),
+    ({"redirect_host": "127.0.0.1.example.com"}, "redirect_host"),
+    ({"redirect_path": "no-slash"}, "redirect_path"),
+    ({"redirect_path": "/a?b"}, "redirect_path"),
 ]
 
 
@@ -336,3 +340,51 @@ def test_the_signature_is_keyword_only() -> None:
     call: Callable[..., Any] = Backendless(app_id="a", api_key="k").users.login_with_browser
     with pytest.raises(TypeError):
         call("google", None)
+
+
+def test_scripted_opener_given_an_email_the_page_does_not_offer_ends_at_once(
+    app: Backendless,
+) -> None:
+    from backendless_auth.demo import scripted_opener
+
+    # A timeout of a minute: a LoginTimeoutError here would mean the helper left it waiting.
+    with pytest.raises(LookupError, match=r"no account nobody@example\.com \(it offers: "):
+        app.users.login_with_browser(
+            "google", opener=scripted_opener(email="nobody@example.com"), timeout=60
+        )
+    assert app.users.current_user is None
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_redirect_path_and_host_shape_redirect_after_login_url(
+    emu: Emulator, app: Backendless, host: str
+) -> None:
+    from backendless_auth.demo import scripted_opener
+
+    seen: list[str] = []
+    original = app.users.get_authorization_url
+
+    def spy(provider: str, **kwargs: Any) -> str:
+        seen.append(kwargs["redirect_after_login_url"])
+        return original(provider, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app.users, "get_authorization_url", spy)
+        user = app.users.login_with_browser(
+            "github",
+            opener=scripted_opener(),
+            timeout=20,
+            redirect_path="/signed-in",
+            redirect_host=host,
+        )
+    assert user.email == emu.accounts("github")[0].email
+    parts = urlsplit(seen[0])
+    assert parts.hostname == host
+    assert parts.path.startswith("/signed-in/")
+    assert len(parts.path) > len("/signed-in/") + 16  # the state segment
+
+
+def test_the_timeout_says_what_to_check(app: Backendless) -> None:
+    with pytest.raises(LoginTimeoutError, match="Backendless console") as caught:
+        app.users.login_with_browser("google", opener=lambda url: None, timeout=0.3)
+    assert "did not come back within 0.3 seconds" in str(caught.value)
