@@ -109,7 +109,7 @@ def _choose(http: Any, page_url: str, account: str, stop_at: str | None, timeout
     for _ in range(10):
         if not answer.is_redirect:
             break
-        target = urljoin(answer.url, answer.headers["Location"])
+        target = str(urljoin(answer.url, answer.headers["Location"]))
         if stop_at is not None and target.startswith(stop_at):
             return target
         answer = http.get(target, timeout=timeout, allow_redirects=False)
