@@ -83,6 +83,7 @@ __all__ = [
     "GateReply",
     "LoginGate",
     "LoopbackReceiver",
+    "SignInURL",
     "backendless_timeout_hint",
     "check_flow_options",
     "check_redirect_options",
@@ -989,6 +990,21 @@ def _in_notebook() -> Any:
         return None
 
 
+class SignInURL(str):
+    """What an ``opener`` is given: the one-time start URL, a ``str``.
+
+    An opener that starts a browser opens it as it is. An opener that only *shows* a link to
+    the person (prints it, for a browser on another machine) shows :attr:`authorization_url`
+    instead and returns ``False``: the login then accepts the redirect on its ``state`` alone,
+    as for the printed link of ``open_browser=False``.
+
+    Attributes:
+        authorization_url: The provider's (or Backendless's) authorization URL it leads to.
+    """
+
+    authorization_url: str
+
+
 def _present(
     receiver: LoopbackReceiver,
     url: str,
@@ -1005,8 +1021,12 @@ def _present(
     every local user. A printed or displayed link is ``url``, which only the person sees.
     """
     if opener is not None:
-        opener(receiver.bind(url))
-        logger.info("sign-in URL handed to the opener; waiting for the browser")
+        given = SignInURL(receiver.bind(url))
+        given.authorization_url = url
+        if opener(given) is False and receiver.unbind():
+            logger.info("the opener showed the sign-in link; waiting for the browser")
+        else:
+            logger.info("sign-in URL handed to the opener; waiting for the browser")
         return
     opened = False
     if open_browser and _can_open_browser():
@@ -1074,7 +1094,8 @@ def run_in_browser(
         label: What the person signs in with, for messages ("google").
         open_browser: Open the system browser; when False, or when none can open, print the
             URL (and show a link in Jupyter).
-        opener: Called with the start URL instead of the system browser.
+        opener: Called with a :class:`SignInURL` (the start URL) instead of the system
+            browser; returning ``False`` means it only showed the link (see there).
         timeout: Seconds to wait for the redirect.
         success_message: The sentence shown in the browser on success.
         redirect_host: ``"127.0.0.1"`` or ``"localhost"`` in the redirect address.

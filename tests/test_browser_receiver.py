@@ -755,3 +755,35 @@ def test_the_page_is_written_before_the_flow_returns() -> None:
         sock.close()
     assert received.startswith(b"HTTP/1.0 200 ")
     assert b"You are signed in." in received
+
+
+def test_an_opener_that_only_shows_the_link_returns_false() -> None:
+    flow = Flow(visit_query=None)
+    shown: list[str] = []
+
+    def show(url: str) -> bool:
+        shown.append(getattr(url, "authorization_url", ""))
+        assert str(url).startswith(f"http://127.0.0.1:{flow.port}/start/")
+        # A browser elsewhere: no start URL, no cookie; the redirect carries the state.
+        Visitor().visit(flow.redirect + "&userId=u2&userToken=tok-shown")
+        return False
+
+    callback = run_in_browser(
+        flow.authorization_url, lambda cb: cb, label="x", opener=show, timeout=10
+    )
+    assert callback.params["userId"] == "u2"
+    assert shown == [f"https://provider.example/authorize?redirect={flow.redirect}"]
+
+
+def test_an_opener_that_returns_true_keeps_the_binding() -> None:
+    flow = Flow(visit_query=None)
+    stranger = Visitor()
+
+    def opener(url: str) -> bool:
+        stranger.visit(flow.redirect + "&userId=mallory&userToken=tok-mallory")
+        stranger.join()  # answered while the login waits
+        return True
+
+    with pytest.raises(LoginTimeoutError):
+        run_in_browser(flow.authorization_url, lambda cb: cb, label="x", opener=opener, timeout=1)
+    assert stranger.join()[0].status_code == 400
