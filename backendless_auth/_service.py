@@ -489,8 +489,10 @@ class UserService:
             open_browser: Open the system browser. When False, or where no browser can open
                 (no display, an SSH session), the URL is printed (and shown as a link in
                 Jupyter) and the call keeps waiting.
-            opener: Called with the sign-in's one-time start URL instead of the system
-                browser (an embedded browser, a test driver).
+            opener: Called with the sign-in's one-time start URL (a
+                :class:`~backendless_auth.browser.SignInURL`) instead of the system browser
+                (an embedded browser, a test driver); one that only shows the link returns
+                ``False``.
             timeout: Seconds to wait for the person to finish.
             redirect_path: The path of ``redirectAfterLoginUrl`` before its state segment;
                 random by default.
