@@ -614,7 +614,8 @@ def fetch_provider_token(
         scope: The scope, instead of the provider's default: a string sent as given, or a
             sequence joined with spaces.
         open_browser: Open the system browser; when False (or none can open) print the URL.
-        opener: Called with the sign-in's one-time start URL instead of the system browser.
+        opener: Called with the sign-in's one-time start URL instead of the system browser;
+            one that only shows the link (``SignInURL.authorization_url``) returns ``False``.
         timeout: Seconds to wait for the person; on a timeout the message names the
             redirect URI to check at the provider.
         redirect_path: The path of the loopback redirect URI,
@@ -684,7 +685,8 @@ def login_with_provider(
         fields_mapping: Provider field to Users column.
         stay_logged_in: Keep the session in the token store for the next run.
         open_browser: Open the system browser; when False (or none can open) print the URL.
-        opener: Called with the sign-in's one-time start URL instead of the system browser.
+        opener: Called with the sign-in's one-time start URL instead of the system browser;
+            one that only shows the link (``SignInURL.authorization_url``) returns ``False``.
         timeout: Seconds to wait for the person; on a timeout the message names the
             redirect URI to check at the provider.
         redirect_path: The path of the loopback redirect URI,
