@@ -392,3 +392,90 @@ def test_port_released_on_every_path(outcome: str) -> None:
     while threading.active_count() > threads_before and time.monotonic() < deadline:
         time.sleep(0.02)
     assert threading.active_count() <= threads_before
+
+
+# --- the gate's rules, generated ------------------------------------------------------------------
+
+# One request: who sends it, and what. "person"/"attacker" are two browsers (cookie jars).
+request_kinds = st.sampled_from(
+    [
+        "start",
+        "redirect",
+        "redirect-wrong-state",
+        "redirect-no-state",
+        "redirect-other-path",
+        "foreign-start",
+        "foreign-redirect",
+        "post",
+    ]
+)
+steps = st.lists(st.tuples(st.sampled_from(["person", "attacker"]), request_kinds), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(plan=steps, bound=st.booleans())
+def test_the_gate_delivers_at_most_one_login_and_only_to_the_starting_browser(
+    plan: list[tuple[str, str]], bound: bool
+) -> None:
+    from backendless_auth.browser import LoginGate
+
+    gate = LoginGate(path="/callback")
+    if bound:
+        gate.bind("https://provider.example/authorize")
+    port = 4242
+    jars: dict[str, str] = {"person": "", "attacker": ""}
+    first_starter: str | None = None
+    starts = 0
+    delivered: list[str] = []
+    failed = False
+    for who, kind in plan:
+        _count("gate requests")
+        if kind in ("start", "foreign-start"):
+            target = gate.start_path
+        elif kind == "redirect-wrong-state":
+            target = "/callback?state=" + "x" * 32 + "&code=c"
+        elif kind == "redirect-no-state":
+            target = "/callback?code=c"
+        elif kind == "redirect-other-path":
+            target = f"/other?state={gate.state}&code=c"
+        else:
+            target = f"/callback?state={gate.state}&code=c"
+        foreign = kind.startswith("foreign")
+        before = (gate.started, gate.taken, gate.failure)
+        reply = gate.handle(
+            "POST" if kind == "post" else "GET",
+            target,
+            host_header=f"127.0.0.1:{port}",
+            cookie_header=jars[who],
+            port=port,
+            same_user=not foreign,
+        )
+        if foreign or kind == "post":
+            # Another user, or a POST, changes nothing and gets nothing.
+            assert (gate.started, gate.taken, gate.failure) == before
+            assert reply.callback is None
+            assert reply.failure is None
+            assert reply.set_cookie is None
+            assert reply.status in (403, 404)
+            continue
+        if kind == "start" and bound:
+            if reply.set_cookie is not None:
+                starts += 1
+                first_starter = first_starter or who
+                jars[who] = reply.set_cookie.split(";")[0]
+                assert reply.status == 302
+                assert reply.location is not None
+            elif reply.failure is not None:
+                failed = True
+        if reply.failure is not None:
+            failed = True
+        if reply.callback is not None:
+            delivered.append(who)
+            assert kind == "redirect"
+            assert not failed, "a login was delivered after the gate failed closed"
+            if bound:
+                assert who == first_starter, "delivered to a browser that did not start it"
+    assert starts <= 1
+    assert len(delivered) <= 1
+    if not bound:
+        assert starts == 0  # a printed link serves no start URL
