@@ -65,7 +65,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from ._redact import REDACTOR
@@ -465,6 +465,20 @@ class LoginGate:
         self.rejected = 0
         self.foreign = 0
 
+    # --- addresses, given the port the driver listens on --------------------------------------
+
+    def origin(self, port: int) -> str:
+        """``http://127.0.0.1:<port>`` (or ``localhost``, as chosen)."""
+        return f"http://{self.host}:{port}"
+
+    def redirect_uri(self, port: int) -> str:
+        """``<origin><path>``: the OAuth2 ``redirect_uri`` (the state is sent apart)."""
+        return f"{self.origin(port)}{self.path}"
+
+    def start_url(self, port: int) -> str:
+        """The one-time start URL (served once :meth:`bind` was called)."""
+        return f"{self.origin(port)}{self.start_path}"
+
     # --- the flow's side ---------------------------------------------------------------------
 
     def bind(self, target: str) -> None:
@@ -809,12 +823,12 @@ class LoopbackReceiver:
     @property
     def origin(self) -> str:
         """``http://127.0.0.1:<port>`` (or ``localhost``, as chosen)."""
-        return f"http://{self.gate.host}:{self.port}"
+        return self.gate.origin(self.port)
 
     @property
     def redirect_uri(self) -> str:
         """``http://127.0.0.1:<port><path>``: the OAuth2 ``redirect_uri`` (state sent apart)."""
-        return f"{self.origin}{self.gate.path}"
+        return self.gate.redirect_uri(self.port)
 
     @property
     def redirect_url(self) -> str:
@@ -833,7 +847,7 @@ class LoopbackReceiver:
     @property
     def start_url(self) -> str:
         """The one-time URL to open in the browser once :meth:`bind` was called."""
-        return f"{self.origin}{self.gate.start_path}"
+        return self.gate.start_url(self.port)
 
     # --- the flow's side ---------------------------------------------------------------------
 
@@ -1005,8 +1019,16 @@ class SignInURL(str):
     authorization_url: str
 
 
+class _Binds(Protocol):
+    """What :func:`_present` needs of a receiver (the threaded one, or an async twin's)."""
+
+    def bind(self, authorization_url: str) -> str: ...
+
+    def unbind(self) -> bool: ...
+
+
 def _present(
-    receiver: LoopbackReceiver,
+    receiver: _Binds,
     url: str,
     *,
     label: str,
