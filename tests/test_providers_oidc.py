@@ -93,7 +93,7 @@ def oidc(emu: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
             {  # registered as docs/login-flows.md says: a native client, the RFC 8252 way
                 "client_id": NATIVE,
                 "application_type": "native",
-                "redirect_uris": ["http://127.0.0.1/callback"],
+                "redirect_uris": ["http://127.0.0.1/callback", "http://localhost/callback"],
                 "token_endpoint_auth_method": "none",
                 "grant_types": ["authorization_code"],
                 "response_types": ["code"],
@@ -170,9 +170,8 @@ class Person:
         self.jobs: list[Any] = []
 
     def lands(self, url: str) -> bool:
-        return url.startswith("http://127.0.0.1:") and not any(
-            url.startswith(a) for a in self.avoid
-        )
+        loopback = url.startswith(("http://127.0.0.1:", "http://localhost:"))
+        return loopback and not any(url.startswith(a) for a in self.avoid)
 
     def opener(self, login: str | None = "alice", *, deny: bool = False) -> Callable[[str], None]:
         def job(browser: Any, url: str) -> Landing:
@@ -254,6 +253,26 @@ def test_native_client_registered_as_documented_logs_in(
     assert redirect.port
     assert sent["code_challenge_method"] == "S256"
     assert landing.url.startswith(sent["redirect_uri"] + "?")
+
+
+def test_a_cross_site_provider_sends_the_browser_back_with_the_cookie(
+    oidc: Server, app: Backendless, person: Person
+) -> None:
+    # localhost and 127.0.0.1 are two sites to a browser: the redirect back from the server
+    # (127.0.0.1) to the receiver (localhost) is cross-site, as from a real provider, and the
+    # SameSite=Lax cookie of the start URL still comes along.
+    person.avoid.append("http://127.0.0.1:")
+    user = providers.login_with_provider(
+        app.users,
+        provider(oidc),
+        opener=person.opener("bob"),
+        redirect_host="localhost",
+        **native(),
+    )
+    assert user.email == "bob@oidc.example"
+    landing = person.landing()
+    assert landing.url.startswith("http://localhost:")
+    assert landing.title == "Signed in"
 
 
 def test_the_server_requires_pkce(oidc: Server) -> None:
