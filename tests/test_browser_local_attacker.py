@@ -163,8 +163,8 @@ def _as_attacker() -> list[str]:
     return ["setpriv", f"--reuid={ATTACKER_UID}", f"--regid={ATTACKER_UID}", "--clear-groups"]
 
 
-@pytest.fixture(scope="module")
-def attacker_python() -> str:
+@pytest.fixture
+def attacker_python(as_root: None) -> str:
     """A Python the second user can run (ours may live in root's home)."""
     candidates = [sys.executable, "/usr/bin/python3", shutil.which("python3") or ""]
     for python in candidates:
