@@ -5,8 +5,8 @@ every local user can read ``/proc/<pid>/cmdline``. A second OS user (uid 1001, s
 ``setpriv``) polls every process's command line for loopback URLs and, for each one it sees,
 completes the sign-in with its *own* account at the emulator's fake provider, as fast as a
 script can, keeping cookies as a browser does. The person's browser is a real process started
-by ``webbrowser`` (through ``BROWSER``), which waits a second before loading its URL, so the
-attacker always gets there first.
+by ``webbrowser`` (through ``BROWSER``), which waits a second, and then until the attacker has
+tried, before loading its URL: the attacker always gets there first.
 
 For the Backendless browser flow and both provider flows (OAuth2 with PKCE, Twitter's
 OAuth 1.0a), the SDK logs in the person's own account: the attacker saw the start URL and was
@@ -131,15 +131,25 @@ save()
 # The person's browser, as xdg-open and a browser behave: the launcher hands the URL to a
 # longer-lived process (whose command line holds it) and returns at once.
 PERSON = r"""
-import os, subprocess, sys, time
+import json, os, subprocess, sys, time
 
 if sys.argv[1] != "--child":
     child = subprocess.Popen([sys.executable, __file__, "--child", *sys.argv[1:]])
     with open(os.path.join(os.path.dirname(__file__), "person.pids"), "a") as fh:
         fh.write(f"{child.pid}\n")
     sys.exit(0)
-email, delay, url = sys.argv[2], float(sys.argv[3]), sys.argv[4]
+email, delay, report, url = sys.argv[2], float(sys.argv[3]), sys.argv[4], sys.argv[5]
 time.sleep(delay)
+# However loaded the machine, the attacker goes first: wait until it has tried (30 s at most).
+deadline = time.time() + 30
+while time.time() < deadline:
+    try:
+        with open(report) as fh:
+            if any("steps" in a or "error" in a for a in json.load(fh)["attacks"]):
+                break
+    except (OSError, ValueError):
+        pass
+    time.sleep(0.05)
 from backendless_auth.demo import sign_in_with_requests
 
 sign_in_with_requests(url, email=email)
@@ -230,7 +240,8 @@ def person_browser(
     def configure(email: str, delay: float) -> None:
         script = workdir / "person.py"
         script.write_text(PERSON)
-        monkeypatch.setenv("BROWSER", f"{sys.executable} {script} {email} {delay} %s")
+        report = workdir / "attacker.json"
+        monkeypatch.setenv("BROWSER", f"{sys.executable} {script} {email} {delay} {report} %s")
         monkeypatch.setenv("PYTHONPATH", os.pathsep.join(sys.path))
         # webbrowser reads BROWSER once, on first use: make it read it again.
         monkeypatch.setattr(webbrowser, "_tryorder", None)
@@ -295,7 +306,7 @@ def test_another_user_cannot_take_over_the_login(
     provider = PROVIDER_OF[flow]
     _attacker_account(emu, provider)
     person = emu.accounts(provider)[0].email
-    person_browser(person, 1.0)  # the attacker gets a one-second head start
+    person_browser(person, 1.0)  # the attacker goes first: a second, and until it has tried
     attacker = Attacker(attacker_python, workdir, ATTACKER_EMAIL)
     try:
         user = _login(emu, app, flow)
