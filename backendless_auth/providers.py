@@ -12,7 +12,9 @@ LoopbackReceiver`:
 
 :func:`login_with_provider` does the flow and then the Backendless login in one call;
 :func:`fetch_provider_token` stops at the provider's token. Register a *desktop* (native,
-"installed app") client at the provider, with ``http://127.0.0.1`` as its redirect URI.
+"installed app") client at the provider, with ``http://127.0.0.1/callback`` as its redirect URI
+(any port: RFC 8252 §7.3; the path is :data:`~backendless_auth.browser.DEFAULT_REDIRECT_PATH`,
+and ``redirect_path=`` changes it).
 
 The presets carry the providers' real public endpoints; point one elsewhere (the emulator's fake
 providers, a proxy) with :meth:`OAuth2Provider.with_urls` / :meth:`OAuth1Provider.with_urls`::
@@ -527,6 +529,8 @@ def _flow(
     open_browser: object,
     opener: object,
     timeout: object,
+    redirect_host: object = browser.LOOPBACK_HOST,
+    redirect_path: object = browser.DEFAULT_REDIRECT_PATH,
 ) -> _Start:
     """Check every argument, then return the flow, ready to run (no socket, no request yet).
 
@@ -538,6 +542,22 @@ def _flow(
     oauth1 = isinstance(chosen, OAuth1Provider)
     secret = _client_secret(client_secret, required=oauth1)
     wait = browser.check_flow_options(open_browser=open_browser, opener=opener, timeout=timeout)
+    host, path = browser.check_redirect_options(host=redirect_host, path=redirect_path)
+    if path is None:
+        raise InvalidArgumentError(
+            "redirect_path must be the path registered at the provider, such as '/callback'",
+            argument="redirect_path",
+        )
+    registered = f"http://{host}{path}"
+
+    def hint(receiver: browser.LoopbackReceiver) -> str:
+        return (
+            f"If the browser stopped on an error page at {chosen.code} (such as "
+            f"invalid_redirect_uri), check that the client {key!r} registered there allows "
+            f"the redirect URI {registered} with any port (this sign-in used "
+            f"{receiver.origin}{path})."
+        )
+
     scopes = ""
     if isinstance(chosen, OAuth2Provider):
         scopes = _scope(scope, chosen.scope)
@@ -558,6 +578,9 @@ def _flow(
                 opener=cast("Callable[[str], object] | None", opener),
                 timeout=wait,
                 success_message=message,
+                redirect_host=host,
+                redirect_path=path,
+                timeout_hint=hint,
             )
 
         if isinstance(chosen, OAuth1Provider):
@@ -577,6 +600,8 @@ def fetch_provider_token(
     open_browser: bool = True,
     opener: Callable[[str], object] | None = None,
     timeout: float = browser.DEFAULT_TIMEOUT,
+    redirect_path: str = browser.DEFAULT_REDIRECT_PATH,
+    redirect_host: str = browser.LOOPBACK_HOST,
 ) -> ProviderToken:
     """Run the provider's OAuth flow in a browser and return its token (no Backendless call).
 
@@ -589,8 +614,15 @@ def fetch_provider_token(
         scope: The scope, instead of the provider's default: a string sent as given, or a
             sequence joined with spaces.
         open_browser: Open the system browser; when False (or none can open) print the URL.
-        opener: Called with the URL instead of the system browser.
-        timeout: Seconds to wait for the person.
+        opener: Called with the sign-in's one-time start URL instead of the system browser;
+            one that only shows the link (``SignInURL.authorization_url``) returns ``False``.
+        timeout: Seconds to wait for the person; on a timeout the message names the
+            redirect URI to check at the provider.
+        redirect_path: The path of the loopback redirect URI,
+            :data:`~backendless_auth.browser.DEFAULT_REDIRECT_PATH` (``/callback``) by
+            default: register ``http://127.0.0.1/callback`` at the provider.
+        redirect_host: ``"127.0.0.1"`` (the default, as RFC 8252 recommends) or
+            ``"localhost"`` (for a provider that accepts only that, as Microsoft's).
 
     Returns:
         The provider's token.
@@ -602,7 +634,17 @@ def fetch_provider_token(
         LoginTimeoutError: Nobody finished within ``timeout``.
         TransportError: A request to the provider did not complete.
     """
-    start = _flow(provider, client_id, client_secret, scope, open_browser, opener, timeout)
+    start = _flow(
+        provider,
+        client_id,
+        client_secret,
+        scope,
+        open_browser,
+        opener,
+        timeout,
+        redirect_host,
+        redirect_path,
+    )
     return start(_got_token, None)
 
 
@@ -620,6 +662,8 @@ def login_with_provider(
     open_browser: bool = True,
     opener: Callable[[str], object] | None = None,
     timeout: float = browser.DEFAULT_TIMEOUT,
+    redirect_path: str = browser.DEFAULT_REDIRECT_PATH,
+    redirect_host: str = browser.LOOPBACK_HOST,
 ) -> BackendlessUser:
     """Get the provider's token in a browser, then log in to Backendless with it.
 
@@ -641,8 +685,15 @@ def login_with_provider(
         fields_mapping: Provider field to Users column.
         stay_logged_in: Keep the session in the token store for the next run.
         open_browser: Open the system browser; when False (or none can open) print the URL.
-        opener: Called with the URL instead of the system browser.
-        timeout: Seconds to wait for the person.
+        opener: Called with the sign-in's one-time start URL instead of the system browser;
+            one that only shows the link (``SignInURL.authorization_url``) returns ``False``.
+        timeout: Seconds to wait for the person; on a timeout the message names the
+            redirect URI to check at the provider.
+        redirect_path: The path of the loopback redirect URI,
+            :data:`~backendless_auth.browser.DEFAULT_REDIRECT_PATH` (``/callback``) by
+            default: register ``http://127.0.0.1/callback`` at the provider.
+        redirect_host: ``"127.0.0.1"`` (the default, as RFC 8252 recommends) or
+            ``"localhost"`` (for a provider that accepts only that, as Microsoft's).
 
     Returns:
         The logged-in user, carrying its ``user_token``.
@@ -662,7 +713,17 @@ def login_with_provider(
         raise InvalidArgumentError(
             "users must be the app's UserService (app.users)", argument="users"
         )
-    start = _flow(provider, client_id, client_secret, scope, open_browser, opener, timeout)
+    start = _flow(
+        provider,
+        client_id,
+        client_secret,
+        scope,
+        open_browser,
+        opener,
+        timeout,
+        redirect_host,
+        redirect_path,
+    )
     chosen = _provider(provider)
     code = chosen.code if provider_code is None else provider_code
     if not isinstance(code, str) or not code.strip():
