@@ -361,15 +361,7 @@ def test_redirect_path_and_host_shape_redirect_after_login_url(
 ) -> None:
     from backendless_auth.demo import scripted_opener
 
-    seen: list[str] = []
-    original = app.users.get_authorization_url
-
-    def spy(provider: str, **kwargs: Any) -> str:
-        seen.append(kwargs["redirect_after_login_url"])
-        return original(provider, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(app.users, "get_authorization_url", spy)
+    with emu.record_requests() as log:
         user = app.users.login_with_browser(
             "github",
             opener=scripted_opener(),
@@ -377,6 +369,7 @@ def test_redirect_path_and_host_shape_redirect_after_login_url(
             redirect_path="/signed-in",
             redirect_host=host,
         )
+    seen = [r.body["redirectAfterLoginUrl"] for r in log if r.route.endswith("/request_url")]
     assert user.email == emu.accounts("github")[0].email
     parts = urlsplit(seen[0])
     assert parts.hostname == host
