@@ -9,6 +9,7 @@ from urllib.parse import quote, urlsplit
 
 import attrs
 
+from ._redact import REDACTOR
 from .exceptions import ConfigurationError
 
 DEFAULT_SERVER_URL = "https://api.backendless.com"
@@ -125,6 +126,11 @@ class AppConfig:
     api_key: str | None = attrs.field(repr=False)
     domain: str | None
     server_url: str | None
+
+    def __attrs_post_init__(self) -> None:
+        # The key is in every request path: masked in every log record while the app lives,
+        # however many other secrets go by.
+        REDACTOR.pin(self, self.api_key)
 
     @classmethod
     def create(

@@ -11,7 +11,8 @@ from typing import Any
 
 import attrs
 
-from . import _wire
+from . import _checks, _wire
+from ._redact import REDACTOR
 from .exceptions import InvalidArgumentError
 
 _UTC = _dt.timezone.utc
@@ -107,6 +108,9 @@ class BackendlessUser:
                 if not same:
                     columns[column] = millis
         object.__setattr__(self, "properties", MappingProxyType(columns))
+        if self.user_token is not None:
+            # Masked in every log record for as long as this user (the current one, say) lives.
+            REDACTOR.pin(self, self.user_token)
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> BackendlessUser:
@@ -120,8 +124,8 @@ class BackendlessUser:
             :attr:`properties`.
 
         Raises:
-            InvalidArgumentError: ``data`` is not a user object (no string ``objectId``, or a
-                column of the wrong type).
+            InvalidArgumentError: ``data`` is not a user object (no string ``objectId``, a
+                column of the wrong type, a ``user-token`` that is not a valid header value).
         """
         if not isinstance(data, Mapping):
             raise InvalidArgumentError(
@@ -133,6 +137,13 @@ class BackendlessUser:
                 "a user object needs a non-empty string 'objectId'", argument=_wire.OBJECT_ID
             )
         token = _optional_str(data, _wire.USER_TOKEN)
+        if token and not _checks.is_user_token(token):
+            # Refused where it enters: stored, it would break every later call (and a foreign
+            # error's repr would show it).
+            raise InvalidArgumentError(
+                f"a user object's 'user-token' must be {_checks.USER_TOKEN_RULE}",
+                argument=_wire.USER_TOKEN,
+            )
         columns = {key: value for key, value in data.items() if key != _wire.USER_TOKEN}
         return cls(
             object_id=object_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import socket
 import threading
 import time
@@ -25,13 +26,21 @@ import urllib3.exceptions
 
 from . import _limits
 from ._config import Timeout
-from .exceptions import ConfigurationError, NetworkError, RequestTimeout, UnexpectedResponseError
+from .exceptions import (
+    ConfigurationError,
+    InvalidArgumentError,
+    NetworkError,
+    RequestTimeout,
+    UnexpectedResponseError,
+)
 
 logger = logging.getLogger("backendless_auth")
 
 # Statuses a proxy or load balancer answers while the service behind it is briefly away.
 _RETRY_STATUSES = frozenset({502, 503, 504})
 _RETRY_DELAYS = (0.05, 0.25)
+# What every HTTP stack sends as a header value: visible ASCII, inner spaces and tabs.
+_HEADER_VALUE = re.compile(r"(?:[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?)?")
 # What a request takes from the environment: proxies, and verify (a flag or a CA bundle path).
 _Settings = tuple["MutableMapping[str, str] | None", "bool | str | None"]
 
@@ -281,6 +290,14 @@ class RequestsTransport:
         attempt = 0
         proxies, verify = self._settings_for(url)
         connect, read = self._timeout
+        for name, value in headers.items():
+            if not _HEADER_VALUE.fullmatch(value):
+                # Else requests or http.client fails with their own error, whose text holds
+                # the value (a session token, say). The value is never repeated here.
+                raise InvalidArgumentError(
+                    f"{method} {label}: the {name} header holds characters HTTP does not allow",
+                    argument=name,
+                )
         headers = {"Accept-Encoding": _limits.ACCEPT_ENCODING, **headers}
         while True:
             started = time.perf_counter()
