@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import _limits
+from . import _limits, _wire
 from ._models import BackendlessUser
 from ._redact import REDACTOR
 from ._transport import HttpResponse
@@ -77,6 +77,9 @@ def user_from(answer: HttpResponse, *, need_token: bool) -> BackendlessUser:
     except InvalidArgumentError as exc:
         problem = exc.message
     if problem is not None:
+        if isinstance(data, dict) and isinstance(data.get(_wire.USER_TOKEN), str):
+            # A session the server opened and this process refuses: masked wherever it goes.
+            REDACTOR.add(data[_wire.USER_TOKEN])
         raise UnexpectedResponseError(
             f"the server answered with something that is not a user: {problem}",
             status=answer.status,

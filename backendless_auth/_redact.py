@@ -227,16 +227,15 @@ class SecretRedactor(logging.Filter):
         return _KEYED_SECRET.sub(lambda match: match.group(1) + MASK, text)
 
     def redact_json(self, value: Any) -> Any:
-        """A copy of decoded JSON with every string redacted and secret-bearing keys masked."""
+        """A copy of decoded JSON with every string redacted, and every string under a
+        secret-bearing key (``user-token``, ``accessToken``, ...), however deep, masked."""
         if isinstance(value, str):
             return self.redact(value)
         if isinstance(value, list):
             return [self.redact_json(item) for item in value]
         if isinstance(value, dict):
             return {
-                key: MASK
-                if key in _SECRET_KEY_SET and isinstance(item, str) and len(item) >= _MIN_LENGTH
-                else self.redact_json(item)
+                key: _mask_strings(item) if key in _SECRET_KEY_SET else self.redact_json(item)
                 for key, item in value.items()
             }
         return value
@@ -259,6 +258,17 @@ class SecretRedactor(logging.Filter):
             self._installed.update(todo)
         for name in todo:
             logging.getLogger(name).addFilter(self)
+
+
+def _mask_strings(value: Any) -> Any:
+    """``value`` with every string in it masked (numbers, booleans and null stay)."""
+    if isinstance(value, str):
+        return MASK if value else value
+    if isinstance(value, list):
+        return [_mask_strings(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _mask_strings(item) for key, item in value.items()}
+    return value
 
 
 def _mask_indexed(text: str, by_prefix: dict[str, set[str]]) -> str:
