@@ -74,7 +74,11 @@ def encodings(secret: str) -> set[str]:
     authentication is used), so base64 is not among them.
     """
     found = {secret}
-    for encoded in (quote(secret, safe=""), quote(secret), quote_plus(secret)):
+    try:
+        percent = [quote(secret, safe=""), quote(secret), quote_plus(secret)]
+    except UnicodeEncodeError:  # a lone surrogate: it never reaches a URL unchanged
+        percent = []
+    for encoded in percent:
         found.add(encoded)
         found.add(_PERCENT.sub(lambda match: match.group().lower(), encoded))
     for escaped in (json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]):

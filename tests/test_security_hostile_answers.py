@@ -485,12 +485,22 @@ def test_checks_user_token_accepts_every_value_every_transport_sends(token: str)
     token.encode("ascii")
 
 
+def _in_a_url(token: str) -> bool:
+    """Whether the token can be written in a URL at all (a lone surrogate cannot)."""
+    try:
+        token.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @SETTINGS
 @given(token=bad_tokens)
 def test_a_pasted_redirect_with_such_a_token_is_refused_over_requests(token: str) -> None:
     # What no HTTP stack sends (inner spaces are legal on the wire: the core's check is the
     # stricter one, tested below).
     assume(not re.fullmatch(r"[\x21-\x7e]([\x20-\x7e\t]*[\x21-\x7e])?", token))
+    assume(_in_a_url(token))
     url = "http://127.0.0.1:5000/cb?userId=NEW-USER&userToken=" + quote(token, safe="")
     store = MemoryTokenStore()
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
@@ -514,6 +524,7 @@ def test_a_pasted_redirect_with_such_a_token_is_refused_over_requests(token: str
 @given(token=bad_tokens)
 def test_a_pasted_redirect_with_such_a_token_is_refused_before_any_transport(token: str) -> None:
     """Passes once the core checks adopted tokens with ``checks.user_token``."""
+    assume(_in_a_url(token))
     url = "http://127.0.0.1:5000/cb?userId=NEW-USER&userToken=" + quote(token, safe="")
     app, store, transport = app_with(HttpResponse(200, {}, b'{"objectId": "NEW-USER"}'))
     with pytest.raises(InvalidArgumentError):
@@ -548,7 +559,6 @@ def assert_useful(text: str) -> None:
     assert "\n" not in text
     assert "\r" not in text
     assert any(unicodedata.category(c)[0] in "LNPS" for c in text), repr(text)
-    assert "None" not in text
     assert "code None" not in text
 
 
@@ -566,6 +576,8 @@ def test_every_api_error_has_a_useful_message(message: object, code: object, sta
     count("error messages")
     text = str(error)
     assert_useful(text)
+    if not isinstance(message, str) or "None" not in message:
+        assert "None" not in text
     assert_useful(error.message)
     assert text.count(f"HTTP {status}") == 1
     if isinstance(error, ApiError) and error.code is not None:
