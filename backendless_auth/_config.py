@@ -26,7 +26,8 @@ _KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 
 @attrs.frozen
 class Timeout:
-    """How long to wait: for the connection, and then for each read of the answer (seconds)."""
+    """How long to wait (seconds): ``connect`` for the connection; ``read`` for the whole answer,
+    from sending the request to its last byte (a deadline per attempt, not per read)."""
 
     connect: float = 10.0
     read: float = 30.0

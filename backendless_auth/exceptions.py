@@ -59,7 +59,7 @@ __all__ = [
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
 
 
-def useful_text(text: object) -> str | None:
+def _useful_text(text: object) -> str | None:
     """``text`` made fit for a message, or ``None`` when nothing in it can be read.
 
     Control characters and line breaks become spaces and runs of spaces one (a message is one
@@ -93,7 +93,7 @@ class BackendlessError(Exception):
     """
 
     def __init__(self, message: str) -> None:
-        text = useful_text(message)
+        text = _useful_text(message)
         if text is None:
             text = _first_line(type(self).__doc__) or "backendless-auth failed"
         super().__init__(text)
@@ -281,7 +281,7 @@ def api_error_for(status: int, body: Mapping[str, Any]) -> ApiError:
     if code is None and isinstance(raw_code, str) and raw_code.isdigit():
         code = int(raw_code)
     cls = ERROR_CODES.get(code, ApiError) if code is not None else ApiError
-    message = useful_text(body.get("message")) or _without_message(cls, status)
+    message = _useful_text(body.get("message")) or _without_message(cls, status)
     return cls(message, status=status, code=code, body=body)
 
 
