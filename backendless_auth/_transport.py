@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import socket
 import threading
@@ -195,6 +196,9 @@ def _shut_down(connection: Any) -> bool:
 
 
 _WATCHDOG = _Watchdog()
+if hasattr(os, "register_at_fork"):
+    # A forked child has no watchdog thread (nor any call in flight): it starts its own.
+    os.register_at_fork(after_in_child=lambda: _WATCHDOG.__init__())  # type: ignore[misc]
 
 
 class _Watched:
