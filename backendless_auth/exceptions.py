@@ -278,7 +278,8 @@ def api_error_for(status: int, body: Mapping[str, Any]) -> ApiError:
     """
     raw_code = body.get("code")
     code = raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else None
-    if code is None and isinstance(raw_code, str) and raw_code.isdigit():
+    # str.isdigit() also accepts "²" and other digits int() refuses; and a code is short.
+    if code is None and isinstance(raw_code, str) and re.fullmatch(r"[0-9]{1,9}", raw_code):
         code = int(raw_code)
     cls = ERROR_CODES.get(code, ApiError) if code is not None else ApiError
     message = _useful_text(body.get("message")) or _without_message(cls, status)

@@ -557,6 +557,8 @@ codes = st.one_of(
     st.integers(-5, 100_000),
     st.booleans(),
     st.text(max_size=6),
+    st.text(st.characters(categories=["Nd", "No", "Nl"]), min_size=1, max_size=12),
+    st.just("9" * 5000),
     st.floats(allow_nan=True),
     st.just([]),
 )
