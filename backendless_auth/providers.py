@@ -354,7 +354,12 @@ def _pkce_pair() -> tuple[str, str]:
 
 
 def _provider_failure(exc: BaseException, provider: str, step: str) -> BackendlessError:
-    """Our error for a failure of requests / requests-oauthlib at one step of a flow."""
+    """Our error for a failure of requests / requests-oauthlib at one step of a flow.
+
+    Raise it after the ``except`` block that caught ``exc``: raised inside, even ``from None``,
+    it would keep ``exc`` (whose request holds the code, verifier or client secret) as its
+    ``__context__``, which error reporters walk.
+    """
     import requests
 
     from ._transport import _transport_error
@@ -409,6 +414,9 @@ def _oauth2_flow(
             raise LoginFlowError(f"{provider.code}'s redirect carried no authorization code")
         REDACTOR.add(code)
         session = sessions[-1]
+        # Raised after the except block, so that requests-oauthlib's error (the request body:
+        # code, verifier, client secret) is not kept as the context of ours.
+        failure: BackendlessError | None = None
         try:
             token = session.fetch_token(
                 provider.token_url,
@@ -423,7 +431,9 @@ def _oauth2_flow(
             if token is None:
                 raise
         except Exception as exc:
-            raise _provider_failure(exc, provider.code, "authorization code") from None
+            failure = _provider_failure(exc, provider.code, "authorization code")
+        if failure is not None:
+            raise failure
         return _oauth2_token(provider.code, token)
 
     return run(authorization_url, complete)
@@ -463,12 +473,15 @@ def _oauth1_flow(
         session = OAuth1Session(
             consumer_key, client_secret=consumer_secret, callback_uri=receiver.redirect_url
         )
+        failure: BackendlessError | None = None
         try:
             answer = session.fetch_request_token(
                 provider.request_token_url, timeout=_REQUEST_TIMEOUT
             )
         except Exception as exc:
-            raise _provider_failure(exc, provider.code, "request token") from None
+            failure = _provider_failure(exc, provider.code, "request token")
+        if failure is not None:
+            raise failure
         token, secret = answer.get("oauth_token"), answer.get("oauth_token_secret")
         if not token or not secret:
             raise LoginFlowError(f"{provider.code}'s request token answer was incomplete")
@@ -497,10 +510,13 @@ def _oauth1_flow(
             resource_owner_secret=secret,
             verifier=verifier,
         )
+        failure: BackendlessError | None = None
         try:
             answer = session.fetch_access_token(provider.access_token_url, timeout=_REQUEST_TIMEOUT)
         except Exception as exc:
-            raise _provider_failure(exc, provider.code, "verifier") from None
+            failure = _provider_failure(exc, provider.code, "verifier")
+        if failure is not None:
+            raise failure
         access, access_secret = answer.get("oauth_token"), answer.get("oauth_token_secret")
         if not access or not access_secret:
             raise LoginFlowError(f"{provider.code}'s access token answer was incomplete")
