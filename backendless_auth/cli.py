@@ -208,6 +208,12 @@ def _build_parser() -> _Parser:
         "--no-open", action="store_true", help="print the sign-in URL instead of opening it"
     )
     login.add_argument(
+        "--paste",
+        action="store_true",
+        help="with --browser: also accept the address the browser ended on, pasted on stdin "
+        "(for a browser on another machine; offered at a terminal without --paste)",
+    )
+    login.add_argument(
         "--upgrade-guest",
         action="store_true",
         help="turn the current guest session into this user (same objectId)",
@@ -347,10 +353,11 @@ def _make_app(args: argparse.Namespace) -> Backendless:
         "server_url": args.server_url,
     }
     given = {name: value for name, value in flags.items() if value is not None}
-    try:
-        settings: dict[str, str] = settings_from_env()
-    except ConfigurationError:
-        settings = {}
+    # The options complete (or replace) what the variables say; a domain set beside an app id
+    # in the environment alone is refused by the variables' own checks, which name them.
+    settings: dict[str, str] = settings_from_env(
+        complete=not given and bool(os.environ.get("BACKENDLESS_DOMAIN"))
+    )
     # A form named on the command line replaces the other form found in the environment.
     if "domain" in given:
         settings = {}
@@ -363,6 +370,17 @@ def _make_app(args: argparse.Namespace) -> Backendless:
             "--domain, or set BACKENDLESS_APP_ID and BACKENDLESS_API_KEY, or BACKENDLESS_DOMAIN",
             EXIT_USAGE,
         )
+    if "domain" not in settings:
+        for name, option, variable in (
+            ("app_id", "--app-id", "BACKENDLESS_APP_ID"),
+            ("api_key", "--api-key", "BACKENDLESS_API_KEY"),
+        ):
+            if name not in settings:
+                raise _Failure(
+                    f"the app id and the API key go together: {option} or ${variable} is "
+                    "missing (both are in the Backendless console: Backend, Overview)",
+                    EXIT_USAGE,
+                )
     options: dict[str, Any] = dict(settings)
     if args.timeout is not None:
         options["timeout"] = args.timeout
@@ -399,9 +417,19 @@ def _secret_from(value: str | None, variable: str, option: str, stdin_lines: lis
 
 
 def _current_guest(app: Backendless) -> BackendlessUser:
-    user = app.users.get_current_user()
+    from .exceptions import SessionExpiredError
+
+    had_session = app.users.user_token is not None
+    try:
+        user = app.users.get_current_user()
+    except SessionExpiredError:
+        user = None
     if user is None:
-        raise _Failure("--upgrade-guest: nobody is logged in (run 'guest --stay')", EXIT_REJECTED)
+        why = "the guest session has expired" if had_session else "nobody is logged in"
+        raise _Failure(
+            f"--upgrade-guest: {why} (start one with 'backendless-auth guest --stay')",
+            EXIT_REJECTED,
+        )
     if not user.is_guest:
         raise _Failure(
             f"--upgrade-guest: the current user is not a guest ({user.user_status})",
@@ -414,8 +442,8 @@ def _cmd_login(args: argparse.Namespace, app: Backendless) -> int:
     mapping = _fields_mapping(args.map)
     if args.browser:
         return _browser_login(args, app, mapping)
-    if args.no_open or args.wait is not None:
-        raise _Failure("--no-open and --wait go with --browser", EXIT_USAGE)
+    if args.no_open or args.wait is not None or args.paste:
+        raise _Failure("--no-open, --paste and --wait go with --browser", EXIT_USAGE)
     if args.scope is not None:
         raise _Failure("--scope goes with --browser (an access token has its scope)", EXIT_USAGE)
     if args.access_token is None and ENV_ACCESS_TOKEN not in os.environ:
@@ -437,6 +465,7 @@ def _cmd_login(args: argparse.Namespace, app: Backendless) -> int:
         secret = _secret_from(
             args.access_token_secret, ENV_ACCESS_TOKEN_SECRET, "--access-token-secret", stdin_lines
         )
+    _probe_store(args, app)
     guest = _current_guest(app) if args.upgrade_guest else None
     if secret is None:
         user = app.users.login_with_oauth2(
@@ -469,6 +498,9 @@ def _browser_login(
             "--upgrade-guest goes with --access-token: the browser login cannot carry a guest",
             EXIT_USAGE,
         )
+    _probe_store(args, app)
+    interactive = _stdin_is_a_tty()
+    presented = _Presented()
 
     def present(url: str) -> bool:
         # Everything for the person goes to stderr, so that stdout holds only the result.
@@ -487,34 +519,197 @@ def _browser_login(
         else:
             sys.stderr.write(f"Open this URL in a browser to sign in with {args.provider}:\n")
             sys.stderr.write(f"{url}\n")
-        sys.stderr.write("Waiting for the sign-in to finish (Ctrl+C to stop)...\n")
+        paste = args.paste or (interactive and not opened)
+        if paste and interactive:
+            sys.stderr.write(
+                "Waiting for the sign-in to finish (Ctrl+C to stop). If the browser ends on a "
+                "page that does not load\n(it runs on another machine), copy that page's "
+                "address and paste it here.\n"
+            )
+        elif paste:
+            sys.stderr.write("Waiting for the sign-in, or the redirected address on stdin...\n")
+        else:
+            sys.stderr.write("Waiting for the sign-in to finish (Ctrl+C to stop)...\n")
         sys.stderr.flush()
+        presented.set(paste=paste)
         return True
 
     options: dict[str, Any] = {}
     if args.wait is not None:
         options["timeout"] = args.wait
-    user = app.users.login_with_browser(
-        args.provider,
-        fields_mapping=mapping,
-        scope=args.scope,
-        stay_logged_in=args.stay,
-        opener=present,
-        **options,
-    )
+
+    def through_the_browser() -> BackendlessUser:
+        return app.users.login_with_browser(
+            args.provider,
+            fields_mapping=mapping,
+            scope=args.scope,
+            stay_logged_in=args.stay,
+            opener=present,
+            **options,
+        )
+
+    if not args.paste and not interactive:
+        user = through_the_browser()
+    else:
+        user = _browser_or_paste(args, app, through_the_browser, presented, interactive)
     _emit_user(args, user, stored=args.stay)
     return EXIT_OK
 
 
+def _stdin_is_a_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+class _Presented:
+    """Set once the sign-in URL has been shown; says whether a pasted address is read."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.event = threading.Event()
+        self.paste = False
+
+    def set(self, *, paste: bool) -> None:
+        self.paste = paste
+        self.event.set()
+
+
+def _browser_or_paste(
+    args: argparse.Namespace,
+    app: Backendless,
+    through_the_browser: Any,
+    presented: _Presented,
+    interactive: bool,
+) -> BackendlessUser:
+    """Whichever comes first: the loopback redirect, or the redirected address pasted on stdin.
+
+    The loopback flow runs in a worker thread; this (main) thread reads stdin, so that Ctrl+C
+    stops the command at once. A pasted address is finished with ``complete_browser_login``.
+    """
+    import queue
+    import threading
+
+    outcome: queue.Queue[tuple[BackendlessUser | None, BaseException | None]] = queue.Queue()
+
+    def worker() -> None:
+        try:
+            outcome.put((through_the_browser(), None))
+        except BaseException as exc:  # handed to the main thread, raised there
+            outcome.put((None, exc))
+        finally:
+            presented.event.set()
+
+    threading.Thread(target=worker, name="backendless-auth-browser-login", daemon=True).start()
+    presented.event.wait()
+    reading = presented.paste
+    while True:
+        if reading:
+            line = _read_line(outcome)
+            if line is None:  # end of input
+                if args.paste and not interactive:
+                    raise _Failure(
+                        "--paste: nothing on stdin (give the address the browser ended on)",
+                        EXIT_USAGE,
+                    )
+                reading = False
+                continue
+            if line == "":  # the loopback flow finished first
+                reading = False
+                continue
+            try:
+                return app.users.complete_browser_login(line, stay_logged_in=args.stay)
+            except Exception as exc:
+                from .exceptions import InvalidArgumentError
+
+                if interactive and isinstance(exc, InvalidArgumentError):
+                    sys.stderr.write(f"That is not the address: {exc}. Paste it again:\n")
+                    sys.stderr.flush()
+                    continue
+                raise
+        user, error = outcome.get()
+        if error is not None:
+            raise error
+        assert user is not None
+        return user
+
+
+def _read_line(outcome: Any) -> str | None:
+    """The next non-blank line of stdin; ``""`` once ``outcome`` holds a result; ``None`` at EOF.
+
+    Polls with ``select`` where stdin supports it, so that a browser login finished through
+    the loopback ends the wait for a paste.
+    """
+    import select
+
+    while True:
+        if not outcome.empty():
+            return ""
+        try:
+            ready, _, _ = select.select([sys.stdin], [], [], 0.2)
+        except (OSError, ValueError, TypeError):
+            ready = [sys.stdin]  # no select on this stream (Windows): block on the read
+        if not ready:
+            continue
+        line = sys.stdin.readline()
+        if not line:
+            return None
+        if line.strip():
+            return line.strip()
+
+
+def _probe_store(args: argparse.Namespace, app: Backendless) -> None:
+    """With ``--stay``: prove the token store can save before anything is sent.
+
+    Otherwise a login would succeed on the server (a guest created, a session opened) and then
+    fail to be kept: a session nobody can use again.
+
+    Raises:
+        TokenStoreError: The store cannot save here.
+    """
+    if not getattr(args, "stay", False):
+        return
+    from .exceptions import TokenStoreError
+    from .stores import FileTokenStore, KeyringTokenStore
+
+    store: object = app.users.token_store
+    store = getattr(store, "store", store)  # an AutoTokenStore wraps the store it chose
+    if isinstance(store, KeyringTokenStore):
+        store.check()
+    elif isinstance(store, FileTokenStore):
+        import tempfile
+
+        try:
+            store.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=store.path, prefix=".probe-"):
+                pass
+        except OSError as exc:
+            raise TokenStoreError(
+                f"the file store cannot save in {store.path}: {exc.strerror or exc}; "
+                "choose another folder with --store-path or $BACKENDLESS_TOKEN_STORE_PATH"
+            ) from None
+
+
 def _cmd_guest(args: argparse.Namespace, app: Backendless) -> int:
+    _probe_store(args, app)
     user = app.users.login_as_guest(stay_logged_in=args.stay)
     _emit_user(args, user, stored=args.stay)
     return EXIT_OK
 
 
-def _not_logged_in() -> _Failure:
+def _not_logged_in(*, expired: bool = False) -> _Failure:
+    if expired:
+        return _Failure(
+            "the session has expired or was ended on the server: log in again the way you did, "
+            "with --stay (e.g. 'backendless-auth login PROVIDER --browser --stay')",
+            EXIT_REJECTED,
+            kind="SessionExpired",
+        )
     return _Failure(
-        "not logged in: log in with --stay first (e.g. 'backendless-auth guest --stay')",
+        "not logged in: log in with --stay first ('backendless-auth login PROVIDER --browser "
+        "--stay', or 'backendless-auth guest --stay' for an anonymous guest)",
         EXIT_REJECTED,
         kind="NotLoggedIn",
     )
@@ -535,9 +730,15 @@ def _store_description(app: Backendless) -> tuple[str, str | None]:
 
 
 def _cmd_whoami(args: argparse.Namespace, app: Backendless) -> int:
-    user = app.users.get_current_user()
+    from .exceptions import SessionExpiredError
+
+    had_session = app.users.user_token is not None
+    try:
+        user = app.users.get_current_user()
+    except SessionExpiredError:
+        user = None
     if user is None:
-        raise _not_logged_in()
+        raise _not_logged_in(expired=had_session)
     kind, path = _store_description(app)
     if args.json:
         document = {"user": _user_columns(user), "store": {"kind": kind, "path": path}}
@@ -674,7 +875,7 @@ def _delegate(name: str, argv: Sequence[str]) -> int:
             "install it with: python -m pip install 'backendless-auth[emulator]'\n"
         )
         return EXIT_USAGE
-    status = emulator_main(list(argv))
+    status = emulator_main(list(argv), prog=f"{_PROG} emulator")
     return int(status or 0)
 
 
