@@ -95,8 +95,10 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors honour ``--json``."""
 
     json_errors = False
+    secret_values: tuple[str, ...] = ()
 
     def error(self, message: str) -> NoReturn:
+        message = _hide_quoted_values(_mask_values(message, _Parser.secret_values))
         if self.json_errors:
             _print_json_error(sys.stderr, "UsageError", message, None, EXIT_USAGE)
             raise SystemExit(EXIT_USAGE)
@@ -465,6 +467,9 @@ def _cmd_login(args: argparse.Namespace, app: Backendless) -> int:
         secret = _secret_from(
             args.access_token_secret, ENV_ACCESS_TOKEN_SECRET, "--access-token-secret", stdin_lines
         )
+    from ._redact import REDACTOR
+
+    REDACTOR.add(token, secret)
     _probe_store(args, app)
     guest = _current_guest(app) if args.upgrade_guest else None
     if secret is None:
@@ -828,11 +833,14 @@ def _report(args: argparse.Namespace, exc: BaseException, status: int) -> None:
         code = raw_code if isinstance(raw_code, int) else None
         if status == EXIT_LOCAL and not _is_ours(exc):
             message = f"internal error: {kind}: {message} (run again with --debug)"
-    message = " ".join(REDACTOR.redact(message).split())
+    message = " ".join(REDACTOR.redact(_mask_values(message, _Parser.secret_values)).split())
     if args.debug and not isinstance(exc, _Failure):
         import traceback
 
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        # The whole chain (causes and contexts), every line through the redactor: an error
+        # deep in the chain may quote a token (a keyring value, a request body).
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        sys.stderr.write(REDACTOR.redact(_mask_values(text, _Parser.secret_values)))
     if args.json:
         _print_json_error(sys.stderr, kind, message, code, status)
     else:
@@ -899,6 +907,78 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 _SECRET_OPTIONS = ("--access-token", "--access-token-secret")
+# Options whose value is a secret; argparse also accepts any unambiguous prefix of them.
+_SECRET_VALUED = ("--access-token", "--access-token-secret", "--api-key")
+_HIDDEN = "•••"
+
+
+def _may_name_a_secret_option(option: str) -> bool:
+    """Whether argparse could read ``option`` (a prefix, maybe ambiguous) as a secret option."""
+    return len(option) > 2 and any(name.startswith(option) for name in _SECRET_VALUED)
+
+
+def _secret_values(arguments: Sequence[str]) -> tuple[str, ...]:
+    """The values of the secret options in ``arguments``, in any spelling argparse accepts."""
+    found: list[str] = []
+    for index, argument in enumerate(arguments):
+        if argument == "--":
+            break
+        option, sep, value = argument.partition("=")
+        if not option.startswith("--") or not _may_name_a_secret_option(option):
+            continue
+        if sep:
+            found.append(value)
+        elif index + 1 < len(arguments):
+            found.append(arguments[index + 1])
+    return tuple(value for value in found if value and value != "-")
+
+
+def _mask_values(message: str, values: Sequence[str]) -> str:
+    """``message`` with each of ``values`` hidden where argparse quoted an argument."""
+    import re
+
+    for value in sorted(set(values), key=len, reverse=True):
+        message = re.sub(
+            r"(?<![^\s'\"=:,\[(])" + re.escape(value) + r"(?![^\s'\",\])])", _HIDDEN, message
+        )
+    return message
+
+
+def _hide_quoted_values(message: str) -> str:
+    """Hide the value argparse quotes in "invalid choice: 'X'" or "invalid float value: 'X'".
+
+    A short lowercase word is shown (a typo of a command or store name helps to see); anything
+    else may be a token typed in the wrong place.
+    """
+    import re
+
+    def hide(match: re.Match[str]) -> str:
+        value = match.group(2)
+        if re.fullmatch(r"[a-z][a-z-]{0,15}", value):
+            return match.group(0)
+        return f"{match.group(1)}'{_HIDDEN}'"
+
+    return re.sub(r"(invalid (?:[\w ]+ )?(?:choice|value): )'((?:[^'\\]|\\.)*)'", hide, message)
+
+
+def _shown(extra: Sequence[str]) -> str:
+    """Unrecognized arguments as a usage error shows them: option names, never their values.
+
+    A stray value may be a secret put in the wrong place (``url google --access-token X``, or a
+    token given as a positional argument).
+    """
+    shown = []
+    hidden = 0
+    for argument in extra:
+        if argument.startswith("-") and argument != "-":
+            option, sep, _ = argument.partition("=")
+            shown.append(option + ("=" + _HIDDEN if sep else ""))
+        else:
+            hidden += 1
+    if hidden:
+        words = f"{hidden} value{'s' if hidden > 1 else ''} (not shown)"
+        shown.append(f"and {words}" if shown else words)
+    return " ".join(shown)
 
 
 def _join_secret_values(arguments: list[str]) -> list[str]:
@@ -924,6 +1004,7 @@ def _main(argv: Sequence[str] | None) -> int:
     arguments = _join_secret_values(list(sys.argv[1:] if argv is None else argv))
     parser = _build_parser()
     _Parser.json_errors = "--json" in arguments
+    _Parser.secret_values = _secret_values(arguments)
     args, extra = parser.parse_known_args(arguments)
     if args.version:
         from . import __version__
@@ -944,7 +1025,7 @@ def _main(argv: Sequence[str] | None) -> int:
             sys.stderr.write(f"{_PROG}: interrupted\n")
             return EXIT_INTERRUPTED
     if extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        parser.error(f"unrecognized arguments: {_shown(extra)}")
     if args.debug:
         _setup_logging()
     try:
