@@ -64,6 +64,65 @@ def test_cli_page_documents_every_command_and_exit_status() -> None:
                 assert option in page, f"{option} is not in docs/cli.md"
 
 
+# A Sphinx role as Markdown renders it (``:meth:`close``` gives ":meth:<code>close</code>"), or
+# left as typed.
+RAW_ROLE = re.compile(
+    r":(?:py:)?(?:attr|meth|class|func|mod|data|exc|obj|const|type):(?:<code>|`|&#96;)[^<`]{0,60}"
+)
+
+
+def _load_extension() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "sphinx_roles", DOCS / "_griffe" / "sphinx_roles.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_griffe_extension_resolves_roles_against_the_parents(tmp_path: Path) -> None:
+    griffe = pytest.importorskip("griffe")
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        '"""Top: :class:`Thing`, :mod:`.sub`, :func:`missing`."""\nfrom .sub import Thing\n',
+        encoding="utf-8",
+    )
+    (package / "sub.py").write_text(
+        "class Thing:\n"
+        '    """Uses :meth:`close`, :attr:`~pkg.sub.Thing.size` and :meth:`Thing.close`,\n'
+        '    :class:`the other <Other>`."""\n'
+        "    size = 1\n"
+        "    def close(self):\n"
+        '        """Undo :meth:`open`; see :class:`Thing`."""\n'
+        "    def open(self):\n"
+        "        pass\n"
+        "class Other:\n"
+        "    pass\n",
+        encoding="utf-8",
+    )
+    ext = _load_extension()
+    loaded = griffe.load(
+        "pkg", search_paths=[str(tmp_path)], extensions=griffe.load_extensions(ext.SphinxRoles)
+    )
+    thing = loaded["sub"]["Thing"]
+    doc = thing.docstring.value
+    assert '<autoref identifier="pkg.sub.Thing.close" optional><code>close()</code>' in doc
+    assert '<autoref identifier="pkg.sub.Thing.size" optional><code>size</code>' in doc
+    assert doc.count('identifier="pkg.sub.Thing.close"') == 2
+    assert '<autoref identifier="pkg.sub.Other" optional><code>the other</code>' in doc
+    close = thing["close"].docstring.value
+    assert 'identifier="pkg.sub.Thing.open"' in close
+    assert 'identifier="pkg.sub.Thing"' in close
+    top = loaded.docstring.value
+    assert 'identifier="pkg.sub.Thing"' in top, "an imported name resolves where it is defined"
+    assert 'identifier="pkg.sub"' in top
+    assert "<code>missing()</code>" in top, "a name that resolves to nothing is plain code"
+    assert not RAW_ROLE.search(doc + close + top)
+
+
 @pytest.mark.slow
 def test_the_site_builds_strictly(tmp_path: Path) -> None:
     if importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("material") is None:
@@ -80,6 +139,18 @@ def test_the_site_builds_strictly(tmp_path: Path) -> None:
     api = (tmp_path / "api" / "index.html").read_text(encoding="utf-8")
     for name in ("login_with_browser", "default_token_store", "LoginTimeoutError", "Emulator"):
         assert name in api, f"{name} is missing from the API reference"
+    raw: list[str] = []
+    for page in sorted(tmp_path.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        for match in RAW_ROLE.finditer(text):
+            raw.append(f"{page.relative_to(tmp_path)}: {match.group(0)}")
+    assert raw == [], f"{len(raw)} raw Sphinx roles on the site, e.g. {raw[:5]}"
+    # Docstring roles became links: Backendless's ":meth:`close`" points at Backendless.close.
+    assert re.search(
+        r'<a class="autorefs[^"]*"[^>]*href="#backendless_auth\.Backendless\.close"', api
+    )
+    # No private name as a signature's default value (`Backendless(timeout=...)`).
+    assert "_DEFAULT_TIMEOUT" not in api, "a private default shows in a signature"
 
 
 # --- every code block runs ----------------------------------------------------------------------
@@ -188,7 +259,8 @@ def _docs_env(emu: Emulator, tmp_path: Path) -> dict[str, str]:
     environ = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("BACKENDLESS_") and key not in ("DISPLAY", "WAYLAND_DISPLAY")
+        if not key.startswith("BACKENDLESS_")
+        and key not in ("DISPLAY", "WAYLAND_DISPLAY", "OAUTHLIB_INSECURE_TRANSPORT")
     }
     account = emu.add_account("google", email="reader@example.com", name="Docs Reader")
     twitter = emu.add_account("twitter", email="tweeter@example.com", name="Docs Tweeter")
