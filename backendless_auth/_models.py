@@ -186,7 +186,7 @@ class BackendlessUser:
         """
         import html  # notebooks only
 
-        rows = [("objectId", self.object_id)]
+        rows: list[tuple[str, Any]] = [("objectId", self.object_id)]
         rows += [
             (key, value)
             for key, value in sorted(self.properties.items())
@@ -213,10 +213,10 @@ def _cell(column: str, value: Any) -> str:
     if isinstance(value, datetime.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(datetime.timezone.utc)
-            return value.strftime("%Y-%m-%d %H:%M:%S UTC")
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+            return str(value.strftime("%Y-%m-%d %H:%M:%S UTC"))
+        return str(value.strftime("%Y-%m-%d %H:%M:%S"))
     if isinstance(value, datetime.date):
-        return value.isoformat()
+        return str(value.isoformat())
     if isinstance(value, bool):
         return "true" if value else "false"
     if column in _DATE_COLUMNS and isinstance(value, (int, float)):
