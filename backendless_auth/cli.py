@@ -326,19 +326,25 @@ def _note(args: argparse.Namespace, line: str) -> None:
 
 
 def _make_store(kind: str, path: str | None) -> TokenStore:
+    # The file and memory stores come from their own modules: ``token`` in a shell loop
+    # should not pay for the keyring's.
+    if kind == "memory":
+        from ._stores_memory import MemoryTokenStore
+
+        return MemoryTokenStore()
+    if kind == "file":
+        from ._stores_file import FileTokenStore
+
+        return FileTokenStore(path)
     from . import stores
 
-    if kind == "memory":
-        return stores.MemoryTokenStore()
-    if kind == "file":
-        return stores.FileTokenStore(path)
     if kind == "keyring":
         return stores.KeyringTokenStore()
     return stores.default_token_store(path=path)
 
 
-def _make_app(args: argparse.Namespace) -> Backendless:
-    from . import Backendless
+def _app_parts(args: argparse.Namespace) -> tuple[dict[str, Any], TokenStore]:
+    """The app's keyword arguments and its token store, from the options and the environment."""
     from ._config import settings_from_env
     from .exceptions import ConfigurationError
 
@@ -387,7 +393,39 @@ def _make_app(args: argparse.Namespace) -> Backendless:
     if args.timeout is not None:
         options["timeout"] = args.timeout
     path = args.store_path or os.environ.get(ENV_STORE_PATH) or None
-    return Backendless(token_store=_make_store(kind, path), **options)
+    return options, _make_store(kind, path)
+
+
+def _make_app(args: argparse.Namespace) -> Backendless:
+    from . import Backendless
+
+    options, store = _app_parts(args)
+    return Backendless(token_store=store, **options)
+
+
+def _stored_token(args: argparse.Namespace) -> str | None:
+    """The kept session's token, read from the store alone: no app, no HTTP client.
+
+    ``token`` runs in shell loops (``$(backendless-auth token)``); building the app would
+    import requests for nothing. The namespace and the store are the app's own, so this is
+    the token ``Backendless(...).users.user_token`` gives.
+    """
+    from ._config import AppConfig
+
+    options, store = _app_parts(args)
+    config = AppConfig.create(
+        app_id=options.get("app_id"),
+        api_key=options.get("api_key"),
+        domain=options.get("domain"),
+        server_url=options.get("server_url"),
+        allow_insecure_http=False,
+    )
+    if "timeout" in options:
+        from ._config import Timeout
+
+        Timeout.coerce(options["timeout"])  # refused here as the app would refuse it
+    stored = store.load(config.namespace)
+    return stored.user_token if stored is not None else None
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -764,6 +802,14 @@ def _cmd_token(args: argparse.Namespace, app: Backendless) -> int:
     return EXIT_OK
 
 
+def _cmd_token_offline(args: argparse.Namespace) -> int:
+    token = _stored_token(args)
+    if token is None:
+        raise _not_logged_in()
+    _out(json.dumps({"userToken": token}) if args.json else token)
+    return EXIT_OK
+
+
 def _cmd_valid(args: argparse.Namespace, app: Backendless) -> int:
     known = app.users.user_token is not None
     valid = known and app.users.is_valid_login()
@@ -1029,6 +1075,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.debug:
         _setup_logging()
     try:
+        if args.handler is _cmd_token and not args.check:
+            return _cmd_token_offline(args)
         app = _make_app(args)
         with app:
             status: int = args.handler(args, app)
