@@ -185,3 +185,44 @@ def test_a_file_store_in_a_folder_it_cannot_write_fails_before_anything_is_sent(
     assert result.returncode == 4, result.stderr
     assert json.loads(result.stderr.splitlines()[-1])["error"]["type"] == "TokenStoreError"
     assert len(_users(emu)) == before, "a guest was created before the store failed"
+
+
+PROBE = """
+import sys
+from backendless_auth.cli import main
+status = main(sys.argv[1:])
+heavy = sorted(name for name in ("requests", "urllib3", "keyring", "oauthlib", "werkzeug")
+               if name in sys.modules)
+print("IMPORTED", ",".join(heavy))
+raise SystemExit(status)
+"""
+
+
+def test_token_reads_the_store_without_importing_an_http_client(
+    env: dict[str, str], emu: Emulator
+) -> None:
+    """``$(backendless-auth token)`` in a shell loop: no network, so no requests."""
+    assert _cli(env, "guest", "--stay").returncode == 0
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, "token"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    token, imported = result.stdout.splitlines()
+    assert imported == "IMPORTED ", imported
+    assert token == _cli(env, "token", "--check").stdout.strip()
+
+
+def test_token_without_a_session_says_so_without_the_network(env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, "token"],
+        env={**env, "BACKENDLESS_SERVER_URL": "http://127.0.0.1:9"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "not logged in" in result.stderr
