@@ -409,3 +409,14 @@ def test_the_pattern_logs_in_again_after_the_session_expired(
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-6000:]
     after = _run_plan(check, env, tmp_path, "after")
     assert after.returncode == 0, "the pattern went on with the dead session: " + after.stderr
+
+
+def test_the_site_links_no_repository_but_the_projects_own() -> None:
+    """A "repository" link on every page must name the repository pyproject.toml names."""
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    found = re.search(r"^repo_url:\s*(\S+)", config, re.MULTILINE)
+    if found is None:
+        return  # no link at all: nothing can point at a repository that does not exist
+    project = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    urls = re.findall(r'^\w+ = "(https://[^"]+)"', project.split("[project.urls]", 1)[-1], re.M)
+    assert any(url.startswith(found.group(1).rstrip("/") + "/") for url in urls), found.group(1)
