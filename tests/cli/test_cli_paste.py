@@ -239,3 +239,22 @@ def test_no_paste_prompt_when_stdin_is_not_a_terminal(env: dict[str, str]) -> No
     )
     assert result.returncode == 1
     assert "paste" not in result.stderr.lower()
+
+
+def test_ctrl_c_while_waiting_for_a_paste_exits_130(env: dict[str, str]) -> None:
+    import signal
+
+    process = _start(env, "login", "google", "--browser", "--paste", "--wait", "60")
+    try:
+        assert process.stderr is not None
+        _read_url(process.stderr)
+        assert "redirected address" in process.stderr.readline()
+        process.send_signal(signal.SIGINT)
+        _, stderr = _finish(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr
+    assert "Traceback" not in stderr
