@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from ._http import HttpResponse
-from ._models import BackendlessUser
+from ._models import BackendlessUser, UserProperty
 from ._redact import REDACTOR
 from .exceptions import InvalidArgumentError, UnexpectedResponseError, api_error_for
 
@@ -59,17 +59,17 @@ def user_from(answer: HttpResponse, *, need_token: bool) -> BackendlessUser:
     return user
 
 
-def url_from(answer: HttpResponse) -> str:
+def url_from(answer: HttpResponse, *, key: str = "url", what: str = "authorization URL") -> str:
     url: object
     text = answer.body.decode("utf-8", "replace").strip()
     if answer.content_type in _JSON_TYPES or text.startswith(('"', "{")):
         data = json_from(answer)
-        url = data.get("url") if isinstance(data, dict) else data
+        url = data.get(key) if isinstance(data, dict) else data
     else:
         url = text
     if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
         raise UnexpectedResponseError(
-            "the authorization URL answer held no http(s) URL",
+            f"the {what} answer held no http(s) URL",
             status=answer.status,
             body=diagnostic(answer.body),
         )
@@ -99,3 +99,51 @@ def error_from(answer: HttpResponse, method: str, template: str) -> Exception:
         status=answer.status,
         body=diagnostic(answer.body),
     )
+
+
+def names_from(answer: HttpResponse, *, what: str) -> list[str]:
+    """A JSON list of strings (role names)."""
+    data = json_from(answer)
+    if not isinstance(data, list) or not all(isinstance(item, str) for item in data):
+        raise UnexpectedResponseError(
+            f"the {what} answer is not a list of names",
+            status=answer.status,
+            body=diagnostic(answer.body),
+        )
+    return data
+
+
+def users_from(answer: HttpResponse) -> list[BackendlessUser]:
+    """A JSON list of user objects (no session tokens are kept from it)."""
+    data = json_from(answer)
+    if not isinstance(data, list):
+        raise UnexpectedResponseError(
+            "the users answer is not a list", status=answer.status, body=diagnostic(answer.body)
+        )
+    try:
+        return [BackendlessUser.from_wire(item).with_token(None) for item in data]
+    except InvalidArgumentError as exc:
+        raise UnexpectedResponseError(
+            f"the users answer holds something that is not a user: {exc}",
+            status=answer.status,
+            body=diagnostic(answer.body),
+        ) from None
+
+
+def columns_from(answer: HttpResponse) -> list[UserProperty]:
+    """The answer of ``users/userclassprops``: a list of column descriptions."""
+    data = json_from(answer)
+    if not isinstance(data, list):
+        raise UnexpectedResponseError(
+            "the user class answer is not a list of columns",
+            status=answer.status,
+            body=diagnostic(answer.body),
+        )
+    try:
+        return [UserProperty.from_wire(item) for item in data]
+    except InvalidArgumentError as exc:
+        raise UnexpectedResponseError(
+            f"the user class answer holds something that is not a column: {exc}",
+            status=answer.status,
+            body=diagnostic(answer.body),
+        ) from None
