@@ -18,7 +18,7 @@ BENCHMARKS = [
     ("Per-call overhead", "bench_calls.py", [], ["--rounds", "5", "--calls", "100"]),
     ("Import time", "bench_import.py", [], ["--runs", "10"]),
     ("Threads", "bench_threads.py", [], ["--calls", "50"]),
-    ("Emulator throughput", "bench_emulator.py", [], ["--seconds", "2"]),
+    ("Emulator", "bench_emulator.py", [], ["--seconds", "2", "--rounds", "10"]),
     ("Token stores", "bench_stores.py", [], ["--rounds", "100"]),
 ]
 
