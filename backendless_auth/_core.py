@@ -727,6 +727,9 @@ class Core:
     ) -> Flow[BackendlessUser]:
         """Log in with the identity column's value (``email`` by default) and the password.
 
+        A dead session sent along (the server refuses the request for its token: a password
+        reset ends every session) is forgotten and the login sent again without it, once.
+
         Args:
             login: The value of the identity column: an email address, a user name, ...
             password: The user's password.
@@ -750,7 +753,17 @@ class Core:
         stay = checks.flag(stay_logged_in, "stay_logged_in")
         REDACTOR.add(secret)
         body = {"login": identity, "password": secret}
-        return (yield from self._login("login", _wire.LOGIN, None, body, stay))
+        before = yield from self.current()
+        try:
+            return (yield from self._login("login", _wire.LOGIN, None, body, stay))
+        except SessionExpiredError:
+            # The session sent along is dead (a password reset ends every session): the server
+            # refused the request for that token before reading the password. It is forgotten
+            # now; the login goes again without it, once.
+            if before is None:
+                raise
+            logger.debug("login: the session sent along was dead; sending the login again")
+            return (yield from self._login("login", _wire.LOGIN, None, body, stay))
 
     def verify_password(self, current_password: str) -> Flow[bool]:
         """Check the current user's password without logging in again.

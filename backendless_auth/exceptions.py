@@ -301,6 +301,8 @@ _ACCOUNT_CODES: Mapping[int, type[ApiError]] = {
     3055: InvalidCredentialsError,
     3087: EmailNotConfirmedError,
     3090: AccountDisabledError,
+    3102: ApiError,
+    3103: ApiError,
     3104: UserNotFoundError,
     3121: NotAllowedError,
     3122: NotAllowedError,

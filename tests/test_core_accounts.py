@@ -969,3 +969,31 @@ def test_every_account_code_raises_its_class(
         app.users.get_user_roles()
     assert type(caught.value) is cls
     assert caught.value.code == code
+
+
+def test_a_login_after_the_session_died_goes_again_without_it(
+    app: Backendless, rsps: responses.RequestsMock, store: MemoryTokenStore
+) -> None:
+    store.save(NAMESPACE, StoredSession(user_token="dead-token-000001", user_id="old"))
+    answers = iter(
+        [
+            (400, {}, json.dumps({"code": 3064, "message": "Not existing user token"})),
+            (200, {}, user_json(token=USER_TOKEN)),
+        ]
+    )
+    rsps.add_callback(responses.POST, BASE + "users/login", callback=lambda _r: next(answers))
+    user = app.users.login("user-1@example.com", PASSWORD)
+    first, second = rsps.calls
+    assert first.request.headers["user-token"] == "dead-token-000001"
+    assert "user-token" not in second.request.headers
+    assert user.user_token == USER_TOKEN
+    assert app.users.user_token == USER_TOKEN
+
+
+def test_a_login_without_a_session_is_not_sent_twice(
+    app: Backendless, rsps: responses.RequestsMock
+) -> None:
+    rsps.post(BASE + "users/login", status=400, json={"code": 3064, "message": "odd"})
+    with pytest.raises(SessionExpiredError):
+        app.users.login("user-1@example.com", PASSWORD)
+    assert len(rsps.calls) == 1
