@@ -14,6 +14,33 @@ from .exceptions import InvalidArgumentError
 
 # fullmatch, not "^...$": "$" also matches before a final newline.
 _PROVIDER_CODE = re.compile(r"[A-Za-z0-9_.-]+")
+# A session token is sent as the value of the user-token header by every transport: requests
+# refuses CR/LF and leading whitespace, http.client encodes as latin-1, h11 (httpx) allows only
+# visible ASCII, obs-text and inner spaces, and httpx encodes str values as ASCII. What all of
+# them accept, and what every Backendless token is: visible ASCII, no space, not too long.
+_HEADER_TOKEN = re.compile(r"[\x21-\x7e]{1,1024}")
+USER_TOKEN_RULE = "visible ASCII characters (no space, no control character), at most 1024"
+
+
+def is_user_token(value: object) -> bool:
+    """Whether ``value`` can be sent as a ``user-token`` header by any transport."""
+    return isinstance(value, str) and _HEADER_TOKEN.fullmatch(value) is not None
+
+
+def user_token(value: object, argument: str) -> str:
+    """A session token handed to the SDK (adopted from a browser, another process, a paste).
+
+    Raises:
+        InvalidArgumentError: Not a string, or not a valid header value (the message never
+            repeats the value: it is a secret).
+    """
+    token = secret(value, argument)
+    if not is_user_token(token):
+        raise InvalidArgumentError(
+            f"{argument} is not a Backendless session token: it must be {USER_TOKEN_RULE}",
+            argument=argument,
+        )
+    return token
 
 
 def provider_code(value: object) -> str:
@@ -111,9 +138,6 @@ def redirect_url(value: object, argument: str) -> str | None:
 
 # --- accounts with passwords (the JS SDK's rules, from its unit tests) -------------------------
 
-_HEADER_VALUE = re.compile(r"[\x21-\x7e]+")
-_MAX_TOKEN = 4096
-
 
 def _utf8(value: str) -> bool:
     try:
@@ -169,19 +193,6 @@ def password(value: object, argument: str) -> str:
             argument=argument,
         )
     return value
-
-
-def session_token(value: object, argument: str) -> str:
-    """A user token given by the caller: what a ``user-token`` header can carry (printable
-    ASCII without spaces, at most 4096 characters). Never quoted in a message."""
-    token = secret(value, argument)
-    if len(token) > _MAX_TOKEN or not _HEADER_VALUE.fullmatch(token):
-        raise InvalidArgumentError(
-            f"{argument} is not a user token: it must be printable ASCII without spaces, "
-            f"at most {_MAX_TOKEN} characters",
-            argument=argument,
-        )
-    return token
 
 
 def optional_flag(value: object, argument: str) -> bool | None:

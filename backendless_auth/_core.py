@@ -190,8 +190,8 @@ class Core:
                 stored = None
             session = None
             if isinstance(stored, StoredSession):
-                REDACTOR.add(stored.user_token)
                 session = _Session(token=stored.user_token, user_id=stored.user_id, user=None)
+                REDACTOR.pin(session, stored.user_token)
             with self._lock:
                 # A login that finished meanwhile has set _restored and wins.
                 if not self._restored:
@@ -210,6 +210,7 @@ class Core:
     def _install(self, session: _Session, *, stay_logged_in: bool) -> Flow[None]:
         """Make ``session`` the current one; store it, or clear the store (every login does)."""
         token = session.token
+        REDACTOR.pin(session, token)
 
         def commit() -> bool:
             with self._lock:
@@ -326,7 +327,7 @@ class Core:
         The user is loaded with that token first, so a bad token never replaces a good session,
         and a dead one clears nothing: neither the current session nor the stored one.
         """
-        token = checks.secret(user_token, "user_token")
+        token = checks.user_token(user_token, "user_token")
         object_id = checks.secret(user_id, "user_id")
         REDACTOR.add(token)
         candidate = _Session(token=token, user_id=object_id, user=None)
@@ -678,6 +679,7 @@ class Core:
                 return user
             fresh = user.with_token(now.token)
             self._session = attrs.evolve(now, user=fresh)
+            REDACTOR.pin(self._session, now.token)
             return fresh
 
     def register(self, properties: BackendlessUser | Mapping[str, Any]) -> Flow[BackendlessUser]:
@@ -1126,7 +1128,7 @@ class Core:
                 ``user_id`` with nobody logged in; nothing changed.
             TokenStoreError: Adopted, but the session could not be stored.
         """
-        token = checks.session_token(user_token, "user_token")
+        token = checks.user_token(user_token, "user_token")
         object_id = None if user_id is None else checks.identity(user_id, "user_id")
         stay = checks.flag(stay_logged_in, "stay_logged_in")
         REDACTOR.add(token)

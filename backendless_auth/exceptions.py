@@ -39,6 +39,8 @@ holds a user token, an access token, a secret or an API key.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -77,15 +79,62 @@ __all__ = [
 ]
 
 
+# Letters that render as nothing although Unicode files them as letters or symbols.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
+
+
+def _useful_text(text: object) -> str | None:
+    """``text`` made fit for a message, or ``None`` when nothing in it can be read.
+
+    Control characters and line breaks become spaces and runs of spaces one (a message is one
+    line: a server cannot forge log lines through it); a text of nothing but spaces,
+    invisible characters (format, private use, unassigned), marks or blank letters is no text.
+    """
+    if not isinstance(text, str):
+        return None
+    cleaned = "".join(
+        " " if unicodedata.category(char)[0] in "CZ" and char != "\u200d" else char for char in text
+    )
+    cleaned = " ".join(cleaned.split())
+    visible = any(
+        unicodedata.category(char)[0] in "LNPS" and char not in _BLANK_LETTERS for char in cleaned
+    )
+    return cleaned if visible else None
+
+
+def _restore(cls: type[BackendlessError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
 class BackendlessError(Exception):
-    """The root of every error raised by backendless-auth."""
+    """The root of every error raised by backendless-auth.
+
+    Every error has a readable one-line ``message``; each pickles and copies with its fields,
+    so it can cross process boundaries (``multiprocessing``, ``concurrent.futures``).
+    """
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        text = _useful_text(message)
+        if text is None:
+            text = _first_line(type(self).__doc__) or "backendless-auth failed"
+        super().__init__(text)
+        self.message = text
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own reduce calls cls(*args): our keyword-only fields would be lost (or
+        # the class could not be built at all, as for ApiError).
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _first_line(doc: str | None) -> str:
+    line = (doc or "").strip().split("\n", 1)[0].strip()
+    return line[:1].lower() + line[1:].rstrip(".") if line else ""
 
 
 class InvalidArgumentError(BackendlessError, ValueError):
@@ -156,7 +205,15 @@ class ApiError(BackendlessError):
         self.body: Mapping[str, Any] = dict(body or {})
 
     def __str__(self) -> str:
-        return f"{self.message} (code {self.code}, HTTP {self.status})"
+        # Only what the message does not already say: never "code None", never twice.
+        details = []
+        if self.code is not None and not re.search(
+            rf"\bcode\W{{0,3}}{self.code}(?!\d)", self.message, re.IGNORECASE
+        ):
+            details.append(f"code {self.code}")
+        if f"HTTP {self.status}" not in self.message:
+            details.append(f"HTTP {self.status}")
+        return f"{self.message} ({', '.join(details)})" if details else self.message
 
     def __repr__(self) -> str:
         return (
@@ -213,19 +270,22 @@ class TokenStoreError(BackendlessError):
 
 
 class InvalidCredentialsError(LoginRejectedError):
-    """No account has that identity and password (3003, 3055); nothing says which was wrong."""
+    """The identity or the password is wrong (Backendless does not say which).
+
+    Codes 3003 and 3055.
+    """
 
 
 class EmailNotConfirmedError(LoginRejectedError):
-    """The account waits for its email address to be confirmed (3087)."""
+    """The account's email address is not confirmed yet (code 3087)."""
 
 
 class AccountDisabledError(LoginRejectedError):
-    """The account is disabled (3090)."""
+    """The user account is disabled (code 3090)."""
 
 
 class AccountLockedError(LoginRejectedError):
-    """The account is locked after too many failed logins, for a while (3036)."""
+    """The account is locked after too many failed logins; try again later (code 3036)."""
 
 
 class InvalidUserDataError(ApiError):
@@ -238,33 +298,38 @@ class InvalidUserDataError(ApiError):
 
 
 class InvalidEmailError(InvalidUserDataError):
-    """The ``email`` column does not hold an email address (3040)."""
+    """The email column does not hold an email address (code 3040)."""
 
 
 class PasswordPolicyError(InvalidUserDataError):
-    """The new password does not meet the app's password policy (3125)."""
+    """The new password does not meet the app's password policy (code 3125)."""
 
 
 class UserAlreadyExistsError(ApiError):
-    """Another user has that identity already (3033 on registration, 3018 on update)."""
+    """Another user has that identity already.
+
+    Code 3033 on registration, 3018 on update.
+    """
 
 
 class UserNotFoundError(ApiError):
-    """No user has that identity or objectId (3020, 3030, 3104)."""
+    """No user has that identity or objectId (codes 3020, 3030, 3104)."""
 
 
 class RoleNotFoundError(ApiError):
-    """The role is not one of the app's roles (2005)."""
+    """The role is not one of the app's roles (code 2005)."""
 
 
 class NotAllowedError(ApiError):
-    """The caller may not do this: another user's data, a system role, a call that only server
-    code (the CloudCode key) may make, registration switched off (2007, 2008, 2011, 2014, 3009,
-    3028, 3029, 3054, 3121, 3122)."""
+    """The caller may not do this: another user's data, or a call only server code may make.
+
+    Server code calls with the app's CloudCode API key. Also a system role (un)assigned and
+    registration switched off. Codes 2007, 2008, 2011, 2014, 3009, 3028, 3029, 3054, 3121, 3122.
+    """
 
 
 class NotLoggedInError(BackendlessError):
-    """The call needs a logged-in user and there is none; nothing was sent."""
+    """Nobody is logged in, and the call needs a logged-in user; nothing was sent."""
 
 
 _ACCOUNT_CODES: Mapping[int, type[ApiError]] = {
@@ -345,9 +410,16 @@ def api_error_for(status: int, body: Mapping[str, Any]) -> ApiError:
     """
     raw_code = body.get("code")
     code = raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else None
-    if code is None and isinstance(raw_code, str) and raw_code.isdigit():
+    # str.isdigit() also accepts "²" and other digits int() refuses; and a code is short.
+    if code is None and isinstance(raw_code, str) and re.fullmatch(r"[0-9]{1,9}", raw_code):
         code = int(raw_code)
-    raw_message = body.get("message")
-    message = raw_message if isinstance(raw_message, str) and raw_message else f"HTTP {status}"
     cls = ERROR_CODES.get(code, ApiError) if code is not None else ApiError
+    message = _useful_text(body.get("message")) or _without_message(cls, status)
     return cls(message, status=status, code=code, body=body)
+
+
+def _without_message(cls: type[ApiError], status: int) -> str:
+    """What an error answer that gave no readable message means, in words."""
+    if cls is ApiError:
+        return f"Backendless refused the request without saying why (HTTP {status})"
+    return _first_line(cls.__doc__)

@@ -491,6 +491,7 @@ def test_outbox_admin_route(keyed: Client) -> None:
 
 
 def test_reset_forgets_accounts_roles_and_outbox(emu: Emulator) -> None:
+    constructed = emu.user_settings.as_dict()
     emu.configure_users(roles=["Trial"])
     c = Client(emu, emu.base_url)
     s = Client(emu, emu.cloud_code_url)
@@ -504,7 +505,8 @@ def test_reset_forgets_accounts_roles_and_outbox(emu: Emulator) -> None:
     again = login(c)
     assert again["objectId"] != user["objectId"]
     assert "Trial" not in emu.roles(again["objectId"])
-    assert emu.user_settings.roles == ["Trial"]  # the app's options stay
+    # Options changed at run time go back to the constructed ones, like providers do.
+    assert emu.user_settings.as_dict() == constructed
 
 
 # --- update --------------------------------------------------------------------------------
