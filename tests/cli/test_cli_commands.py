@@ -401,6 +401,8 @@ def test_the_demo_walks_every_flow_and_masks_tokens(run: Run) -> None:
         assert title in result.stdout
     assert "yes: the guest became this user" in result.stdout
     for line in result.stdout.splitlines():
+        if line.rstrip().endswith("(none)"):  # a registered user has no session yet
+            continue
         if line.strip().startswith(("user-token", "access token", "token secret", "password")):
             assert line.rstrip().endswith("…"), line
             assert len(line.split()[-1]) == 5, line
