@@ -31,9 +31,9 @@ from backendless_auth import (
     StoredSession,
     Timeout,
     TokenStore,
-    UserProperty,
     Transport,
     UnexpectedResponseError,
+    UserProperty,
     UserService,
 )
 from backendless_auth.exceptions import ERROR_CODES, api_error_for
