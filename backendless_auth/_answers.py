@@ -149,14 +149,21 @@ def users_from(answer: HttpResponse) -> list[BackendlessUser]:
         raise UnexpectedResponseError(
             "the users answer is not a list", status=answer.status, body=diagnostic(answer.body)
         )
-    try:
-        return [BackendlessUser.from_wire(item).with_token(None) for item in data]
-    except InvalidArgumentError as exc:
+    users: list[BackendlessUser] = []
+    problem: str | None = None
+    for item in data:
+        try:
+            users.append(BackendlessUser.from_wire(item).with_token(None))
+        except InvalidArgumentError as exc:
+            problem = exc.message
+            break
+    if problem is not None:
         raise UnexpectedResponseError(
-            f"the users answer holds something that is not a user: {exc}",
+            f"the users answer holds something that is not a user: {problem}",
             status=answer.status,
             body=diagnostic(answer.body),
-        ) from None
+        )
+    return users
 
 
 def columns_from(answer: HttpResponse) -> list[UserProperty]:
@@ -168,11 +175,18 @@ def columns_from(answer: HttpResponse) -> list[UserProperty]:
             status=answer.status,
             body=diagnostic(answer.body),
         )
-    try:
-        return [UserProperty.from_wire(item) for item in data]
-    except InvalidArgumentError as exc:
+    columns: list[UserProperty] = []
+    problem: str | None = None
+    for item in data:
+        try:
+            columns.append(UserProperty.from_wire(item))
+        except InvalidArgumentError as exc:
+            problem = exc.message
+            break
+    if problem is not None:
         raise UnexpectedResponseError(
-            f"the user class answer holds something that is not a column: {exc}",
+            f"the user class answer holds something that is not a column: {problem}",
             status=answer.status,
             body=diagnostic(answer.body),
-        ) from None
+        )
+    return columns

@@ -764,8 +764,9 @@ class Core:
             # now; the login goes again without it, once.
             if before is None:
                 raise
-            logger.debug("login: the session sent along was dead; sending the login again")
-            return (yield from self._login("login", _wire.LOGIN, None, body, stay))
+        # Sent again outside the except block, so that its own error chains nothing.
+        logger.debug("login: the session sent along was dead; sending the login again")
+        return (yield from self._login("login", _wire.LOGIN, None, body, stay))
 
     def verify_password(self, current_password: str) -> Flow[bool]:
         """Check the current user's password without logging in again.
@@ -1179,7 +1180,12 @@ def check_guest_user(guest_user: object) -> BackendlessUser:
 
 
 def _check_encodable(value: Mapping[str, Any], argument: str) -> None:
-    """Refuse what JSON cannot carry (a date, a set, a tuple key, a cycle, NaN) before sending."""
+    """Refuse what JSON cannot carry (a date, a set, a tuple key, a cycle, NaN) before sending.
+
+    Raised outside the ``except`` block: the encoder's error stays off the chain (a body may
+    hold a password).
+    """
+    reason: str | None = None
     try:
         json.dumps(value, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError, RecursionError) as exc:
@@ -1190,9 +1196,10 @@ def _check_encodable(value: Mapping[str, Any], argument: str) -> None:
             reason = "NaN or infinity"
         elif isinstance(exc, RecursionError):
             reason = "nesting too deep"
+    if reason is not None:
         raise InvalidArgumentError(
             f"{argument} holds a value JSON cannot encode ({reason})", argument=argument
-        ) from None
+        )
 
 
 def _user_body(user: object, argument: str, *, need_object_id: bool) -> dict[str, Any]:
