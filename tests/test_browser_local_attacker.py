@@ -320,8 +320,14 @@ def test_another_user_cannot_take_over_the_login(
     assert attacks, "the attacker never saw the URL"
     assert all(a["url_path"] == "/start/" for a in attacks)  # never the authorization URL
     for attempt in attacks:
-        assert attempt.get("steps", [[None]])[0][0] == 403, attempt
+        # Turned away at the first request: a 403 page, or (a loaded machine, the receiver
+        # already closed) no answer at all. Never a step further.
+        if "error" in attempt:
+            assert "steps" not in attempt, attempt
+        else:
+            assert attempt["steps"][0][0] == 403, attempt
         assert not attempt.get("signed_in")
+    assert any("steps" in a for a in attacks), "no attempt reached the receiver"
 
 
 @pytest.mark.usefixtures("as_root")
