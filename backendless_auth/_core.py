@@ -1068,7 +1068,7 @@ class Core:
             UserNotFoundError: No such user (3030).
             ApiError, TransportError: The request failed.
         """
-        return self.update_user_status(user_id, "ENABLED")
+        return self._set_status(user_id, "ENABLED", "enable_user")
 
     def disable_user(self, user_id: str | int) -> Flow[None]:
         """Set a user's status to ``DISABLED``: its logins are refused (3090).
@@ -1079,7 +1079,7 @@ class Core:
             UserNotFoundError: No such user (3030).
             ApiError, TransportError: The request failed.
         """
-        return self.update_user_status(user_id, "DISABLED")
+        return self._set_status(user_id, "DISABLED", "disable_user")
 
     def update_user_status(self, user_id: str | int, status: str) -> Flow[None]:
         """Set a user's status (``PUT users/<id>/status``; server code only, in Backendless).
@@ -1094,6 +1094,9 @@ class Core:
             UserNotFoundError: No such user (3030).
             ApiError, TransportError: The request failed (8007: a change Backendless refuses).
         """
+        return self._set_status(user_id, status, "update_user_status")
+
+    def _set_status(self, user_id: object, status: object, label: str) -> Flow[None]:
         object_id = checks.identity(user_id, "user_id")
         body = {_wire.USER_STATUS: checks.status(status)}
         session = yield from self.current()
@@ -1101,7 +1104,7 @@ class Core:
             "PUT",
             _wire.STATUS_PATH,
             object_id,
-            label="update_user_status",
+            label=label,
             body=body,
             session=session,
             safe=_wire.SEGMENT_SAFE,
