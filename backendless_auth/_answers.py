@@ -6,7 +6,8 @@ Whatever a server sends, these give a value or one of our errors; a kept body is
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from . import _limits, _wire
 from ._http import HttpResponse
@@ -14,6 +15,7 @@ from ._models import BackendlessUser, UserProperty
 from ._redact import REDACTOR
 from .exceptions import InvalidArgumentError, UnexpectedResponseError, api_error_for
 
+T = TypeVar("T")
 _JSON_TYPES = frozenset({"application/json", "text/json"})
 _KEPT = 2048
 _NOT_JSON = object()
@@ -144,49 +146,33 @@ def names_from(answer: HttpResponse, *, what: str) -> list[str]:
 
 def users_from(answer: HttpResponse) -> list[BackendlessUser]:
     """A JSON list of user objects (no session tokens are kept from it)."""
-    data = json_from(answer)
-    if not isinstance(data, list):
-        raise UnexpectedResponseError(
-            "the users answer is not a list", status=answer.status, body=diagnostic(answer.body)
-        )
-    users: list[BackendlessUser] = []
-    problem: str | None = None
-    for item in data:
-        try:
-            users.append(BackendlessUser.from_wire(item).with_token(None))
-        except InvalidArgumentError as exc:
-            problem = exc.message
-            break
-    if problem is not None:
-        raise UnexpectedResponseError(
-            f"the users answer holds something that is not a user: {problem}",
-            status=answer.status,
-            body=diagnostic(answer.body),
-        )
-    return users
+
+    def user(item: Any) -> BackendlessUser:
+        return BackendlessUser.from_wire(item).with_token(None)
+
+    return _items_from(answer, user, "users", "a user")
 
 
 def columns_from(answer: HttpResponse) -> list[UserProperty]:
     """The answer of ``users/userclassprops``: a list of column descriptions."""
+    return _items_from(answer, UserProperty.from_wire, "user class", "a column")
+
+
+def _items_from(answer: HttpResponse, parse: Callable[[Any], T], what: str, item: str) -> list[T]:
+    """A JSON list, each item read by ``parse`` (which raises InvalidArgumentError)."""
     data = json_from(answer)
-    if not isinstance(data, list):
-        raise UnexpectedResponseError(
-            "the user class answer is not a list of columns",
-            status=answer.status,
-            body=diagnostic(answer.body),
-        )
-    columns: list[UserProperty] = []
-    problem: str | None = None
-    for item in data:
+    problem = None if isinstance(data, list) else "it is not a list"
+    items: list[T] = []
+    for entry in data if problem is None else ():
         try:
-            columns.append(UserProperty.from_wire(item))
+            items.append(parse(entry))
         except InvalidArgumentError as exc:
-            problem = exc.message
+            problem = f"it holds something that is not {item}: {exc.message}"
             break
     if problem is not None:
         raise UnexpectedResponseError(
-            f"the user class answer holds something that is not a column: {problem}",
+            f"the {what} answer is not usable: {problem}",
             status=answer.status,
             body=diagnostic(answer.body),
         )
-    return columns
+    return items

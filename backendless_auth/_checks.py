@@ -139,12 +139,20 @@ def redirect_url(value: object, argument: str) -> str | None:
 # --- accounts with passwords (the JS SDK's rules, from its unit tests) -------------------------
 
 
-def _utf8(value: str) -> bool:
+def _sendable(value: str, argument: str) -> str:
+    """``value``, unless it holds what no URL or JSON body can carry (a lone surrogate)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return False
-    return True
+        bad = True
+    else:
+        bad = False
+    if bad:
+        raise InvalidArgumentError(
+            f"{argument} holds characters that cannot be sent (a lone surrogate)",
+            argument=argument,
+        )
+    return value
 
 
 def identity(value: object, argument: str) -> str:
@@ -159,24 +167,14 @@ def identity(value: object, argument: str) -> str:
         )
     if not value.strip():
         raise InvalidArgumentError(f"{argument} must not be empty", argument=argument)
-    if not _utf8(value):
-        raise InvalidArgumentError(
-            f"{argument} holds characters that cannot be sent (a lone surrogate)",
-            argument=argument,
-        )
-    return value
+    return _sendable(value, argument)
 
 
 def text(value: object, argument: str) -> str:
     """A non-empty string that can travel in a URL or a JSON body (a role name, an email)."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidArgumentError(f"{argument} must be a non-empty string", argument=argument)
-    if not _utf8(value):
-        raise InvalidArgumentError(
-            f"{argument} holds characters that cannot be sent (a lone surrogate)",
-            argument=argument,
-        )
-    return value
+    return _sendable(value, argument)
 
 
 def password(value: object, argument: str) -> str:
@@ -187,12 +185,7 @@ def password(value: object, argument: str) -> str:
         )
     if not value:
         raise InvalidArgumentError(f"{argument} must not be empty", argument=argument)
-    if not _utf8(value):
-        raise InvalidArgumentError(
-            f"{argument} holds characters that cannot be sent (a lone surrogate)",
-            argument=argument,
-        )
-    return value
+    return _sendable(value, argument)
 
 
 def optional_flag(value: object, argument: str) -> bool | None:

@@ -760,19 +760,16 @@ def _cmd_register(args: argparse.Namespace, app: Backendless) -> int:
 
 def _cmd_password_reset(args: argparse.Namespace, app: Backendless) -> int:
     app.users.restore_password(args.email)
-    if args.json:
-        _out(json.dumps({"sent": True, "to": args.email}))
-    else:
-        _out(f"a password reset email is on its way to {args.email}")
-    return EXIT_OK
+    return _sent(args, "a password reset email", args.email)
 
 
 def _cmd_confirm_email(args: argparse.Namespace, app: Backendless) -> int:
     app.users.resend_email_confirmation(args.identity)
-    if args.json:
-        _out(json.dumps({"sent": True, "to": args.identity}))
-    else:
-        _out(f"a confirmation email is on its way to {args.identity}")
+    return _sent(args, "a confirmation email", args.identity)
+
+
+def _sent(args: argparse.Namespace, what: str, to: str) -> int:
+    _out(json.dumps({"sent": True, "to": to}) if args.json else f"{what} is on its way to {to}")
     return EXIT_OK
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_reliability_bad_arguments import anything
 
 from backendless_auth import (
     Backendless,
@@ -59,20 +60,6 @@ def service() -> tuple[UserService, Recording]:
     return app.users, transport
 
 
-anything = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats()
-    | st.text(max_size=20)
-    | st.binary(max_size=10),
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(st.text(max_size=5), inner, max_size=3)
-        | st.tuples(inner, inner)
-    ),
-    max_leaves=6,
-)
 surrogate = st.text(min_size=1, max_size=5).map(lambda s: s + "\ud800")
 blank = st.text(alphabet=" \t\r\n", max_size=4)
 bad_identity = (
