@@ -754,7 +754,8 @@ class Core:
         secret = checks.password(password, "password")
         stay = checks.flag(stay_logged_in, "stay_logged_in")
         REDACTOR.add(secret)
-        body = {"login": identity, "password": secret}
+        # An integer goes as a JSON number, as the JS SDK sends it.
+        body = {"login": login if isinstance(login, int) else identity, "password": secret}
         before = yield from self.current()
         try:
             return (yield from self._login("login", _wire.LOGIN, None, body, stay))

@@ -291,7 +291,7 @@ def test_login_without_stay_clears_the_store(
 def test_login_accepts_an_integer_identity(app: Backendless, rsps: responses.RequestsMock) -> None:
     rsps.post(BASE + "users/login", body=user_json(token=USER_TOKEN))
     app.users.login(123456, PASSWORD)
-    assert sent(rsps.calls[0]) == {"login": "123456", "password": PASSWORD}
+    assert sent(rsps.calls[0]) == {"login": 123456, "password": PASSWORD}
 
 
 @pytest.mark.parametrize("login", [*NOT_TEXT, "", "   "])
