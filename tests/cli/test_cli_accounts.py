@@ -175,13 +175,16 @@ def test_update_without_a_session_says_log_in(run: Run) -> None:
 
 def test_the_prompt_asks_twice_on_register_in_a_terminal(env: dict[str, str]) -> None:
     """getpass on a real terminal (a pty): the password is typed, never echoed, never in argv."""
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the CLI with the pty as its terminal
-        os.execve(
-            sys.executable,
-            [sys.executable, "-m", "backendless_auth", "register", "--email", "tty@example.com"],
-            env,
-        )
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backendless_auth", "register", "--email", "tty@example.com"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env=env,
+        start_new_session=True,  # no controlling terminal: getpass uses the pty on stdin
+    )
+    os.close(terminal)
     seen = b""
 
     def read_until(marker: bytes) -> None:
@@ -189,21 +192,26 @@ def test_the_prompt_asks_twice_on_register_in_a_terminal(env: dict[str, str]) ->
         deadline = time.monotonic() + 30
         while marker not in seen and time.monotonic() < deadline:
             try:
-                chunk = os.read(fd, 1024)
+                chunk = os.read(controller, 1024)
             except OSError:
                 break
             if not chunk:
                 break
             seen += chunk
 
-    read_until(b"Password: ")
-    os.write(fd, PASSWORD.encode() + b"\n")
-    read_until(b"again: ")
-    os.write(fd, PASSWORD.encode() + b"\n")
-    read_until(b"tty@example.com")
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    assert os.waitstatus_to_exitcode(status) == 0, seen
+    try:
+        read_until(b"Password: ")
+        os.write(controller, PASSWORD.encode() + b"\n")
+        read_until(b"again: ")
+        os.write(controller, PASSWORD.encode() + b"\n")
+        read_until(b"tty@example.com")
+        assert process.wait(30) == 0, seen
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(controller)
+    assert b"tty@example.com" in seen
     assert PASSWORD.encode() not in seen  # not echoed
 
 
