@@ -20,6 +20,7 @@ BENCHMARKS = [
     ("Threads", "bench_threads.py", [], ["--calls", "50"]),
     ("Emulator", "bench_emulator.py", [], ["--seconds", "2", "--rounds", "10"]),
     ("Token stores", "bench_stores.py", [], ["--rounds", "100"]),
+    ("The command line in shell loops", "bench_cli.py", [], ["--runs", "10"]),
 ]
 
 
