@@ -100,7 +100,45 @@ const CASES = [
     Users().setCurrentUserToken('00000000-DEAD-TOKEN')
     await rejects(Users().logout(), 3064)
   }],
-  // The password calls (register, login, restorePassword, ...) go here, one line each.
+  // The password calls: a fresh address per run (the table runs in both URL forms).
+  ['register', async () => {
+    state.email = `pw-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`
+    const user = isUser(await Users().register({ email: state.email, password: 'Pw-conf 123', name: 'Pw' }))
+    check(user.email === state.email && user.userStatus === 'ENABLED', JSON.stringify(user))
+  }],
+  ['login', async () => {
+    state.me = isUser(await Users().login(state.email, 'Pw-conf 123'))
+    check(typeof state.me['user-token'] === 'string', 'no user token')
+  }],
+  ['login with a wrong password', async () => {
+    await rejects(Users().login(state.email, 'not the password'), 3003)
+  }],
+  ['update', async () => {
+    const user = isUser(await Users().update({ objectId: state.me.objectId, name: 'Pw 2' }))
+    check(user.name === 'Pw 2', JSON.stringify(user))
+  }],
+  ['getUserRoles', async () => {
+    const roles = await Users().getUserRoles()
+    check(Array.isArray(roles) && roles.includes('AuthenticatedUser'), JSON.stringify(roles))
+  }],
+  ['describeUserClass', async () => {
+    const columns = await Users().describeUserClass()
+    check(columns.some(c => c.name === 'email' && c.identity), JSON.stringify(columns))
+  }],
+  ['findByRole with a system role', async () => {
+    await rejects(Users().findByRole('AuthenticatedUser', true, { pageSize: 5 }), 2005)
+  }],
+  ['restorePassword', async () => { await Users().restorePassword(state.email) }],
+  ['createEmailConfirmationURL', async () => {
+    const answer = await Users().createEmailConfirmationURL(state.email)
+    check(answer && typeof answer.confirmationURL === 'string', JSON.stringify(answer))
+  }],
+  ['assignRole from a client', async () => {
+    await rejects(Users().assignRole(state.email, 'AuthenticatedUser'), 2011)
+  }],
+  ['disableUser from a client', async () => {
+    await rejects(Users().disableUser(state.me.objectId), 3054)
+  }],
 ]
 
 async function main() {
