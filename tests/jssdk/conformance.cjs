@@ -173,6 +173,15 @@ const CASES = [
     check(user.objectId === state.bob && user.name === 'Bobby' && user.email === BOB,
       JSON.stringify(user))
   }],
+  ['update with the logged-in user', async () => {
+    const current = await Users().getCurrentUser() // the login's answer, cached: no request
+    current.name = 'Bobby'
+    current.age = 42
+    const user = isUser(await Users().update(current))
+    check(user.objectId === state.bob && user.age === 42 && user.name === 'Bobby',
+      JSON.stringify(user))
+    check(user.userStatus === 'ENABLED' && user.email === BOB, JSON.stringify(user))
+  }],
   ['getUserRoles', async () => {
     const roles = await Users().getUserRoles()
     check(Array.isArray(roles) && roles.includes('AuthenticatedUser'), JSON.stringify(roles))
