@@ -217,6 +217,10 @@ def _python_calls(app: Backendless, emu: Emulator) -> dict[str, Callable[[], obj
         "register a taken identity": refused(
             3033, lambda: users.register({"email": "BOB@example.com", "password": "other pass"})
         ),
+        # "register without a password": ours refuses it before sending.
+        "register with an invalid email": refused(
+            3040, lambda: users.register({"email": "not an address", "password": PASSWORD})
+        ),
         "login before the confirmation": refused(3087, lambda: users.login(BOB, PASSWORD)),
         "createEmailConfirmationURL": lambda: users.create_email_confirmation_url(BOB),
         "resendEmailConfirmation": lambda: users.resend_email_confirmation(BOB),

@@ -140,6 +140,12 @@ const CASES = [
   ['register a taken identity', async () => {
     await rejects(Users().register({ email: 'BOB@example.com', password: 'other pass' }), 3033)
   }],
+  ['register without a password', async () => {
+    await rejects(Users().register({ email: 'dee@example.com' }), 3011)
+  }],
+  ['register with an invalid email', async () => {
+    await rejects(Users().register({ email: 'not an address', password: PASSWORD }), 3040)
+  }],
   ['login before the confirmation', async () => {
     await rejects(Users().login(BOB, PASSWORD), 3087)
   }],
