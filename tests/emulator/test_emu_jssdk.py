@@ -243,6 +243,7 @@ def _python_calls(app: Backendless, emu: Emulator) -> dict[str, Callable[[], obj
         "verifyPassword with a wrong password (CloudCode key)": expect(
             False, lambda: server.users.verify_password("not the password")
         ),
+        # "login by objectId ...": ours logs in with a password only.
         "logout (CloudCode key)": server.users.logout,
         "assignRole (CloudCode key)": lambda: server.users.assign_role(BOB, "Pro"),
         "assignRole to a social user (CloudCode key)": lambda: server.users.assign_role(

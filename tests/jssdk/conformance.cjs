@@ -222,6 +222,14 @@ const CASES = [
   ['verifyPassword with a wrong password (CloudCode key)', async () => {
     check(await ServerUsers().verifyPassword('not the password') === false, 'valid')
   }],
+  ['login by objectId needs the CloudCode key', async () => {
+    await rejects(Users().login(state.bob), 2014)
+  }],
+  ['login by objectId (CloudCode key)', async () => {
+    const user = isUser(await ServerUsers().login(state.bob))
+    check(user.objectId === state.bob && typeof user['user-token'] === 'string',
+      JSON.stringify(user))
+  }],
   ['logout (CloudCode key)', async () => {
     await ServerUsers().logout()
     check(ServerUsers().getCurrentUserToken() === null, 'still a token')
