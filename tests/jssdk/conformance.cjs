@@ -9,6 +9,9 @@
 // Every case is one line of CASES: a name and an async function that throws when the SDK's
 // answer is not what Backendless would give. The only output is one JSON line per case:
 // {"case", "ok", "detail"}; anything else on stdout or stderr fails the test.
+// A case the test also makes with our SDK (to compare the requests) sends exactly one request to
+// the Backendless routes, and depends only on cases the test also makes; a case that goes
+// through the server app (and only such a case) has a name ending in "(CloudCode key)".
 'use strict'
 
 const Backendless = require('backendless')
