@@ -245,6 +245,7 @@ def _python_calls(app: Backendless, emu: Emulator) -> dict[str, Callable[[], obj
         ),
         # "login by objectId ...": ours logs in with a password only.
         "logout (CloudCode key)": server.users.logout,
+        "assignRole from a client": refused(2011, lambda: users.assign_role(BOB, "Pro")),
         "assignRole (CloudCode key)": lambda: server.users.assign_role(BOB, "Pro"),
         "assignRole to a social user (CloudCode key)": lambda: server.users.assign_role(
             "ann@example.com", "Pro"
@@ -255,6 +256,10 @@ def _python_calls(app: Backendless, emu: Emulator) -> dict[str, Callable[[], obj
         "findByRole": find_by_role,
         "unassignRole (CloudCode key)": lambda: server.users.unassign_role(BOB, "Pro"),
         "findByRole after unassignRole": lambda: users.find_by_role("Pro"),
+        "findByRole with a system role": refused(
+            2005, lambda: users.find_by_role("AuthenticatedUser", load_roles=True, page_size=5)
+        ),
+        "disableUser from a client": refused(3054, lambda: users.disable_user(state["bob"])),
         "disableUser (CloudCode key)": lambda: server.users.disable_user(state["bob"]),
         "login of a disabled user": refused(3090, lambda: users.login(BOB, PASSWORD)),
         "enableUser (CloudCode key)": lambda: server.users.enable_user(state["bob"]),

@@ -237,6 +237,9 @@ const CASES = [
     await ServerUsers().logout()
     check(ServerUsers().getCurrentUserToken() === null, 'still a token')
   }],
+  ['assignRole from a client', async () => {
+    await rejects(Users().assignRole(BOB, 'Pro'), 2011)
+  }],
   ['assignRole (CloudCode key)', async () => {
     await ServerUsers().assignRole(BOB, 'Pro')
   }],
@@ -266,6 +269,12 @@ const CASES = [
   ['findByRole after unassignRole', async () => {
     const users = await Users().findByRole('Pro')
     check(users.length === 1 && users[0].email === 'ann@example.com', JSON.stringify(users))
+  }],
+  ['findByRole with a system role', async () => {
+    await rejects(Users().findByRole('AuthenticatedUser', true, { pageSize: 5 }), 2005)
+  }],
+  ['disableUser from a client', async () => {
+    await rejects(Users().disableUser(state.bob), 3054)
   }],
   ['disableUser (CloudCode key)', async () => {
     await ServerUsers().disableUser(state.bob)
