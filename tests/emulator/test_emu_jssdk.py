@@ -1,6 +1,7 @@
 """Conformance: the official Backendless JS SDK (npm ``backendless``, pinned in
 tests/jssdk/package.json) runs every UserService call against the emulator in Node, and what it
-sends is compared with what our SDK sends for the same calls.
+sends is compared with what our SDK sends for the same calls. The cases are those of
+tests/jssdk/cases.js, which test_emu_chromium_cors.py runs in Chromium too.
 
 Node and the npm package come from CI (.ci/run installs Debian's nodejs and npm, then
 ``npm install`` in tests/jssdk); elsewhere the test skips when they are missing.
@@ -52,7 +53,14 @@ def emu() -> Iterator[Emulator]:
         yield emulator
 
 
-def _tokens(emu: Emulator) -> dict[str, Any]:
+def declared_cases() -> list[str]:
+    """The names of the cases of tests/jssdk/cases.js, in the table's order."""
+    return re.findall(r"^    \['([^']+)'", (JSSDK / "cases.js").read_text(), re.M)
+
+
+def provider_tokens(emu: Emulator) -> dict[str, Any]:
+    """The provider tokens the cases log in with (``config.tokens``)."""
+
     def ann(provider: str) -> Any:
         return emu.accounts(provider)[0]
 
@@ -72,7 +80,7 @@ def run_js(
         "serverURL": emu.url,
         "appId": emu.app_id,
         "apiKey": emu.api_key,
-        "tokens": _tokens(emu),
+        "tokens": provider_tokens(emu),
         "cloudCodeKey": emu.cloud_code_key,
         "adminToken": emu.admin_token,
         "locale": LOCALE,
@@ -102,7 +110,7 @@ def test_every_user_service_call_of_the_js_sdk_works(node: str, emu: Emulator, f
     # Nothing on the console but the results: no "could not load backendless app info".
     assert stderr == ""
     names = [r["case"] for r in results]
-    declared = re.findall(r"^  \['([^']+)'", (JSSDK / "conformance.cjs").read_text(), re.M)
+    declared = declared_cases()
     assert names == declared  # every case of the table ran, in order
     assert len(names) >= 45
     # The app uses the form it was given. Server code is always keyed, with the CloudCode key:
@@ -136,7 +144,7 @@ def shape(r: RecordedRequest) -> Shape:
     return r.method, route, _ID.sub("<id>", r.query_string), headers, keys
 
 
-# The runner's password user (tests/jssdk/conformance.cjs has the same).
+# The cases' password user (tests/jssdk/cases.js has the same).
 BOB = "bob@example.com"
 PASSWORD = "Bob pass 1"
 
@@ -162,7 +170,7 @@ def expect(value: object, call: Callable[[], object]) -> Callable[[], None]:
 def _python_calls(app: Backendless, emu: Emulator) -> dict[str, Callable[[], object]]:
     """Our SDK's call for each case of the runner that makes one request, in the table's order,
     keyed by the case's name. ``server`` holds the CloudCode key, as the runner's second app."""
-    tokens = _tokens(emu)
+    tokens = provider_tokens(emu)
     server = emu.server_app()
     state: dict[str, Any] = {}
     users = app.users
@@ -304,15 +312,11 @@ INTENDED_DIFFERENCES: dict[str, Callable[[Shape], Shape]] = {
 }
 
 
-def _declared() -> list[str]:
-    return re.findall(r"^  \['([^']+)'", (JSSDK / "conformance.cjs").read_text(), re.M)
-
-
 def test_the_two_sdks_send_the_same_requests_but_the_documented_differences(
     node: str, emu: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     names = list(_python_calls(emu.app(), emu))
-    assert names == [name for name in _declared() if name in names]  # in the table's order
+    assert names == [name for name in declared_cases() if name in names]  # in the table's order
     with emu.record_requests() as js_log:
         results, _ = run_js(node, emu, *names)
     assert [r["case"] for r in results] == names
