@@ -73,20 +73,26 @@ def provider_tokens(emu: Emulator) -> dict[str, Any]:
     }
 
 
-def run_js(
-    node: str, emu: Emulator, *cases: str, domain: bool = False
-) -> tuple[list[dict[str, Any]], str]:
+def conformance_config(emu: Emulator, *, domain: bool = False) -> dict[str, Any]:
+    """The ``config`` of tests/jssdk/cases.js for ``emu`` (without the admin token: a browser
+    page never holds it)."""
     config: dict[str, Any] = {
         "serverURL": emu.url,
         "appId": emu.app_id,
         "apiKey": emu.api_key,
         "tokens": provider_tokens(emu),
         "cloudCodeKey": emu.cloud_code_key,
-        "adminToken": emu.admin_token,
         "locale": LOCALE,
     }
     if domain:
         config["domain"] = emu.url
+    return config
+
+
+def run_js(
+    node: str, emu: Emulator, *cases: str, domain: bool = False
+) -> tuple[list[dict[str, Any]], str]:
+    config = {**conformance_config(emu, domain=domain), "adminToken": emu.admin_token}
     done = subprocess.run(
         [node, "conformance.cjs", *cases],
         cwd=JSSDK,
@@ -101,6 +107,19 @@ def run_js(
     return results, done.stderr
 
 
+def assert_forms(log: list[RecordedRequest], names: list[str], form: str) -> None:
+    """The app of a run of the cases ``names`` used the form it was given (``keyed`` or
+    ``domain``). Server code is always keyed, with the CloudCode key: its app info, then one
+    request for each "(CloudCode key)" case. The emailed link is always in the domain form."""
+    links = [r for r in log if r.route.startswith("users/email/")]
+    server = [r for r in log if r.server]
+    assert [r.form for r in links] == ["domain"]
+    assert [r.route for r in server][:1] == ["info"]
+    assert len(server) == 1 + sum(name.endswith("(CloudCode key)") for name in names)
+    assert {r.form for r in server} == {"keyed"}
+    assert {r.form for r in log if r not in links and r not in server} == {form}
+
+
 @pytest.mark.parametrize("form", ["keyed", "domain"])
 def test_every_user_service_call_of_the_js_sdk_works(node: str, emu: Emulator, form: str) -> None:
     with emu.record_requests() as log:
@@ -113,16 +132,7 @@ def test_every_user_service_call_of_the_js_sdk_works(node: str, emu: Emulator, f
     declared = declared_cases()
     assert names == declared  # every case of the table ran, in order
     assert len(names) >= 45
-    # The app uses the form it was given. Server code is always keyed, with the CloudCode key:
-    # its app info, then one request for each "(CloudCode key)" case. The emailed link is always
-    # in the domain form.
-    links = [r for r in log if r.route.startswith("users/email/")]
-    server = [r for r in log if r.server]
-    assert [r.form for r in links] == ["domain"]
-    assert [r.route for r in server][:1] == ["info"]
-    assert len(server) == 1 + sum(name.endswith("(CloudCode key)") for name in names)
-    assert {r.form for r in server} == {"keyed"}
-    assert {r.form for r in log if r not in links and r not in server} == {form}
+    assert_forms(log, names, form)
 
 
 # --- what each SDK sends -------------------------------------------------------------------------
