@@ -18,7 +18,14 @@ from typing import Any
 
 import pytest
 import requests
-from test_emu_jssdk import USERS, assert_forms, conformance_config, declared_cases
+from test_emu_jssdk import (
+    USERS,
+    assert_forms,
+    assert_the_same_requests_as_ours,
+    compared_cases,
+    conformance_config,
+    declared_cases,
+)
 
 from backendless_auth.emulator import Emulator
 
@@ -168,14 +175,15 @@ class _Console:
 
 
 def run_in_chromium(
-    browser: Any, frontend: str, emu: Emulator, *, domain: bool = False
+    browser: Any, frontend: str, emu: Emulator, *names: str, domain: bool = False
 ) -> tuple[list[dict[str, Any]], list[int], list[str]]:
-    """Runs the cases but NODE_ONLY on a page of ``frontend``, in a browser whose language is
-    the cases' locale; the admin helper is the test's (Python calls the admin route). Answers
-    the results, the HTTP error statuses Chromium reported, and every other thing the page
-    said."""
+    """Runs the cases ``names`` (by default all but NODE_ONLY) on a page of ``frontend``, in a
+    browser whose language is the cases' locale; the admin helper is the test's (Python calls
+    the admin route). Answers the results, the HTTP error statuses Chromium reported, and every
+    other thing the page said."""
     config = conformance_config(emu, domain=domain)
-    only = [name for name in declared_cases() if name not in NODE_ONLY]
+    only = list(names) or [name for name in declared_cases() if name not in NODE_ONLY]
+    assert not set(only) & set(NODE_ONLY)
 
     def admin(method: str, path: str, body: Any) -> Any:
         assert path.startswith("/_emulator/"), path
@@ -253,6 +261,20 @@ def test_the_legacy_popup_login_hands_the_user_to_the_page(frontend: str, browse
         assert user["socialAccount"] == "FACEBOOK"
         assert problems == []
         context.close()
+
+
+def test_the_browser_sends_what_our_sdk_sends_but_the_documented_differences(
+    frontend: str, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The comparison of test_emu_jssdk.py, with the requests of the bundle in Chromium."""
+    with Emulator(users=USERS) as emu:
+        names = compared_cases(emu)
+        with emu.record_requests() as log:
+            results, _, problems = run_in_chromium(browser, frontend, emu, *names)
+        assert [r["case"] for r in results] == names
+        assert [r for r in results if not r["ok"]] == []
+        assert problems == []
+        assert_the_same_requests_as_ours(log, emu, monkeypatch)
 
 
 def test_without_cors_the_browser_refuses(frontend: str, browser: Any) -> None:
