@@ -1,6 +1,7 @@
 """Conformance: the official Backendless JS SDK (npm ``backendless``, pinned in
 tests/jssdk/package.json) runs every UserService call against the emulator in Node, and what it
-sends is compared with what our SDK sends for the same calls.
+sends is compared with what our SDK sends for the same calls. The cases are those of
+tests/jssdk/cases.js, which test_emu_chromium_cors.py runs in Chromium too.
 
 Node and the npm package come from CI (.ci/run installs Debian's nodejs and npm, then
 ``npm install`` in tests/jssdk); elsewhere the test skips when they are missing.
@@ -52,7 +53,14 @@ def emu() -> Iterator[Emulator]:
         yield emulator
 
 
-def _tokens(emu: Emulator) -> dict[str, Any]:
+def declared_cases() -> list[str]:
+    """The names of the cases of tests/jssdk/cases.js, in the table's order."""
+    return re.findall(r"^    \['([^']+)'", (JSSDK / "cases.js").read_text(), re.M)
+
+
+def provider_tokens(emu: Emulator) -> dict[str, Any]:
+    """The provider tokens the cases log in with (``config.tokens``)."""
+
     def ann(provider: str) -> Any:
         return emu.accounts(provider)[0]
 
@@ -65,20 +73,26 @@ def _tokens(emu: Emulator) -> dict[str, Any]:
     }
 
 
-def run_js(
-    node: str, emu: Emulator, *cases: str, domain: bool = False
-) -> tuple[list[dict[str, Any]], str]:
+def conformance_config(emu: Emulator, *, domain: bool = False) -> dict[str, Any]:
+    """The ``config`` of tests/jssdk/cases.js for ``emu`` (without the admin token: a browser
+    page never holds it)."""
     config: dict[str, Any] = {
         "serverURL": emu.url,
         "appId": emu.app_id,
         "apiKey": emu.api_key,
-        "tokens": _tokens(emu),
+        "tokens": provider_tokens(emu),
         "cloudCodeKey": emu.cloud_code_key,
-        "adminToken": emu.admin_token,
         "locale": LOCALE,
     }
     if domain:
         config["domain"] = emu.url
+    return config
+
+
+def run_js(
+    node: str, emu: Emulator, *cases: str, domain: bool = False
+) -> tuple[list[dict[str, Any]], str]:
+    config = {**conformance_config(emu, domain=domain), "adminToken": emu.admin_token}
     done = subprocess.run(
         [node, "conformance.cjs", *cases],
         cwd=JSSDK,
@@ -93,6 +107,19 @@ def run_js(
     return results, done.stderr
 
 
+def assert_forms(log: list[RecordedRequest], names: list[str], form: str) -> None:
+    """The app of a run of the cases ``names`` used the form it was given (``keyed`` or
+    ``domain``). Server code is always keyed, with the CloudCode key: its app info, then one
+    request for each "(CloudCode key)" case. The emailed link is always in the domain form."""
+    links = [r for r in log if r.route.startswith("users/email/")]
+    server = [r for r in log if r.server]
+    assert [r.form for r in links] == ["domain"]
+    assert [r.route for r in server][:1] == ["info"]
+    assert len(server) == 1 + sum(name.endswith("(CloudCode key)") for name in names)
+    assert {r.form for r in server} == {"keyed"}
+    assert {r.form for r in log if r not in links and r not in server} == {form}
+
+
 @pytest.mark.parametrize("form", ["keyed", "domain"])
 def test_every_user_service_call_of_the_js_sdk_works(node: str, emu: Emulator, form: str) -> None:
     with emu.record_requests() as log:
@@ -102,19 +129,10 @@ def test_every_user_service_call_of_the_js_sdk_works(node: str, emu: Emulator, f
     # Nothing on the console but the results: no "could not load backendless app info".
     assert stderr == ""
     names = [r["case"] for r in results]
-    declared = re.findall(r"^  \['([^']+)'", (JSSDK / "conformance.cjs").read_text(), re.M)
+    declared = declared_cases()
     assert names == declared  # every case of the table ran, in order
     assert len(names) >= 45
-    # The app uses the form it was given. Server code is always keyed, with the CloudCode key:
-    # its app info, then one request for each "(CloudCode key)" case. The emailed link is always
-    # in the domain form.
-    links = [r for r in log if r.route.startswith("users/email/")]
-    server = [r for r in log if r.server]
-    assert [r.form for r in links] == ["domain"]
-    assert [r.route for r in server][:1] == ["info"]
-    assert len(server) == 1 + sum(name.endswith("(CloudCode key)") for name in names)
-    assert {r.form for r in server} == {"keyed"}
-    assert {r.form for r in log if r not in links and r not in server} == {form}
+    assert_forms(log, names, form)
 
 
 # --- what each SDK sends -------------------------------------------------------------------------
@@ -136,7 +154,7 @@ def shape(r: RecordedRequest) -> Shape:
     return r.method, route, _ID.sub("<id>", r.query_string), headers, keys
 
 
-# The runner's password user (tests/jssdk/conformance.cjs has the same).
+# The cases' password user (tests/jssdk/cases.js has the same).
 BOB = "bob@example.com"
 PASSWORD = "Bob pass 1"
 
@@ -162,7 +180,7 @@ def expect(value: object, call: Callable[[], object]) -> Callable[[], None]:
 def _python_calls(app: Backendless, emu: Emulator) -> dict[str, Callable[[], object]]:
     """Our SDK's call for each case of the runner that makes one request, in the table's order,
     keyed by the case's name. ``server`` holds the CloudCode key, as the runner's second app."""
-    tokens = _tokens(emu)
+    tokens = provider_tokens(emu)
     server = emu.server_app()
     state: dict[str, Any] = {}
     users = app.users
@@ -304,19 +322,18 @@ INTENDED_DIFFERENCES: dict[str, Callable[[Shape], Shape]] = {
 }
 
 
-def _declared() -> list[str]:
-    return re.findall(r"^  \['([^']+)'", (JSSDK / "conformance.cjs").read_text(), re.M)
-
-
-def test_the_two_sdks_send_the_same_requests_but_the_documented_differences(
-    node: str, emu: Emulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def compared_cases(emu: Emulator) -> list[str]:
+    """The cases our SDK makes too, in the table's order."""
     names = list(_python_calls(emu.app(), emu))
-    assert names == [name for name in _declared() if name in names]  # in the table's order
-    with emu.record_requests() as js_log:
-        results, _ = run_js(node, emu, *names)
-    assert [r["case"] for r in results] == names
-    assert all(r["ok"] for r in results), results
+    assert names == [name for name in declared_cases() if name in names]
+    return names
+
+
+def assert_the_same_requests_as_ours(
+    js_log: list[RecordedRequest], emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``js_log`` (the JS SDK's requests for :func:`compared_cases`, on ``emu`` from its start)
+    is what our SDK sends for the same calls, but the documented differences. Resets ``emu``."""
     # The JS SDK's initApp asks for the app info (in both apps); ours never needs it.
     assert sorted(r.server for r in js_log if r.route == "info") == [False, True]
     js_requests = [r for r in js_log if r.route != "info"]
@@ -349,6 +366,17 @@ def test_the_two_sdks_send_the_same_requests_but_the_documented_differences(
         if name == "register"
     ]
     assert js.body["blUserLocale"] == py.body["blUserLocale"] == "de"
+
+
+def test_the_two_sdks_send_the_same_requests_but_the_documented_differences(
+    node: str, emu: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = compared_cases(emu)
+    with emu.record_requests() as js_log:
+        results, _ = run_js(node, emu, *names)
+    assert [r["case"] for r in results] == names
+    assert all(r["ok"] for r in results), results
+    assert_the_same_requests_as_ours(js_log, emu, monkeypatch)
 
 
 def test_the_docs_list_the_intended_differences() -> None:
