@@ -21,9 +21,20 @@ import httpx
 from . import _http
 from ._config import Timeout
 from ._http import HttpResponse
+from ._redact import REDACTOR
 from .exceptions import ConfigurationError, NetworkError, RequestTimeout
 
 logger = logging.getLogger("backendless_auth")
+
+# httpx logs every request line, the whole URL (the API key, a token in a path) at INFO;
+# httpcore its connection and HTTP events at DEBUG. Both go through the redactor.
+HTTPX_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+)
 
 
 class AsyncTransport(Protocol):
@@ -72,6 +83,7 @@ class HttpxTransport:
                 "http_client must be an httpx.AsyncClient, not " + type(client).__name__,
                 argument="http_client",
             )
+        REDACTOR.install(HTTPX_LOGGERS)
         connect, read = timeout.as_tuple()
         self._timeout = httpx.Timeout(connect=connect, read=read, write=read, pool=read)
         self._owns_client = client is None
