@@ -567,3 +567,81 @@ async def test_a_slow_keyring_never_blocks_the_event_loop(server: Server) -> Non
     worst = await _with_heartbeat(work)
     assert keyring.calls >= 2
     assert worst < 0.05, f"the event loop was blocked for {worst * 1000:.0f} ms"
+
+
+async def test_200_tasks_racing_logins_logouts_and_reads_leave_whole_state() -> None:
+    issued: dict[str, str] = {}  # token -> objectId
+    ended: set[str] = set()
+    rng = random.Random(1301)
+    counter = iter(range(10_000))
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await anyio.sleep(rng.random() / 1000)
+        path = str(request.url)[len(BASE) :]
+        sent = request.headers.get("user-token")
+        if path == "users/register/guest":
+            n = next(counter)
+            token, object_id = f"token-{n:04d}", f"guest-{n:04d}"
+            issued[token] = object_id
+            await anyio.sleep(rng.random() / 1000)
+            return httpx.Response(200, json=guest(object_id, token))
+        if path == "users/logout":
+            assert sent in issued
+            ended.add(sent)
+            return httpx.Response(200)
+        if path.startswith("users/isvalidusertoken/"):
+            assert path.rsplit("/", 1)[1] == sent
+            return httpx.Response(200, json=sent not in ended)
+        if path.startswith("data/Users/"):
+            assert sent is not None
+            if sent in ended:
+                return dead()
+            assert issued[sent] == path.rsplit("/", 1)[1]
+            return httpx.Response(200, json=guest(issued[sent], sent) | {"user-token": None})
+        return httpx.Response(404)
+
+    store = MemoryTokenStore()
+    app, client = make_app(handler, store)  # type: ignore[arg-type]
+
+    def check_whole() -> None:
+        # Read in one go by each property: a pair that belongs together or nothing.
+        token, object_id = app.users.user_token, app.users.current_user_id
+        if token is None:
+            return
+        user = app.users.current_user
+        if user is not None and user.user_token == token:
+            assert user.object_id == object_id
+        assert issued[token] == object_id or object_id is None
+
+    async def worker(i: int) -> None:
+        await anyio.sleep(rng.random() / 100)  # spread out, so that calls overlap every way
+        kind = i % 4
+        if kind == 0:
+            found = await app.users.login_as_guest(stay_logged_in=True)
+            assert issued[found.user_token or ""] == found.object_id
+        elif kind == 1:
+            await app.users.logout()
+        elif kind == 2:
+            assert await app.users.is_valid_login() in (True, False)
+        else:
+            current = await app.users.get_current_user(reload=True)
+            if current is not None:
+                assert issued[current.user_token or ""] == current.object_id
+        check_whole()
+
+    async with client, app:
+        await app.users.login_as_guest(stay_logged_in=True)
+        async with anyio.create_task_group() as tg:
+            for i in range(200):
+                tg.start_soon(worker, i)
+        saved = store.load(NAMESPACE)
+        token = app.users.user_token
+        if token is None:
+            assert saved is None
+            assert app.users.current_user is None
+        else:
+            assert saved is not None
+            assert (saved.user_token, saved.user_id) == (token, app.users.current_user_id)
+            assert issued[token] == app.users.current_user_id
+            assert token not in ended  # a session logged out on the server is never kept
+    assert len(ended) > 0
