@@ -8,7 +8,7 @@ request through the :class:`~backendless_auth.Transport`, a store operation in t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _checks as checks
 from ._config import AppConfig
@@ -16,8 +16,10 @@ from ._core import Core, Flow, Request, Steps, check_guest_user
 from ._driver import ServiceBase
 from ._models import BackendlessUser
 from ._stores_memory import TokenStore
-from ._transport import Transport
 from .exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from ._transport import Transport
 
 T = TypeVar("T")
 

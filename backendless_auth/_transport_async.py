@@ -68,6 +68,12 @@ class AsyncTransport(Protocol):
         ...
 
 
+# The connections our own client keeps per host, as many as the blocking transport: every one
+# kept alive, so that a burst of tasks reuses them instead of opening and closing connections
+# (idle ones expire after 5 s).
+_CONNECTIONS = 32
+
+
 class HttpxTransport:
     """An :class:`AsyncTransport` on one pooled ``httpx.AsyncClient``, reused for every call.
 
@@ -92,9 +98,14 @@ class HttpxTransport:
             client = httpx.AsyncClient(
                 timeout=self._timeout,
                 follow_redirects=False,
-                limits=httpx.Limits(max_connections=100, max_keepalive_connections=32),
+                limits=httpx.Limits(
+                    max_connections=_CONNECTIONS, max_keepalive_connections=_CONNECTIONS
+                ),
             )
         self._client = client
+        # Requests beyond the pool's size wait here, in a plain FIFO, rather than in httpcore's
+        # pool, whose queue costs each finished request a pass over every waiting one.
+        self._slots: anyio.CapacityLimiter | None = None
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -150,6 +161,14 @@ class HttpxTransport:
         request = self._client.build_request(
             method, url, headers=headers, content=body, timeout=self._timeout
         )
+        if self._owns_client:
+            if self._slots is None:  # made on first use: it belongs to the running event loop
+                self._slots = anyio.CapacityLimiter(_CONNECTIONS)
+            async with self._slots:
+                return await self._send(request)
+        return await self._send(request)
+
+    async def _send(self, request: httpx.Request) -> HttpResponse:
         answer = await self._client.send(request, stream=True, follow_redirects=False)
         try:
             # The one place the body is read: a cap on its decoded size belongs here.

@@ -645,3 +645,20 @@ async def test_200_tasks_racing_logins_logouts_and_reads_leave_whole_state() -> 
             assert issued[token] == app.users.current_user_id
             assert token not in ended  # a session logged out on the server is never kept
     assert len(ended) > 0
+
+
+def test_an_async_app_imports_no_requests_and_the_package_no_http_library() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, backendless_auth as b; before = set(sys.modules); "
+        "b.AsyncBackendless(app_id='A', api_key='K'); "
+        "http = {'requests', 'urllib3', 'httpx', 'anyio'}; "
+        "print(sorted(http & before), sorted(http & set(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.split("] [")
+    assert out[0] == "["
+    assert out[1].strip() == "'anyio', 'httpx']"
