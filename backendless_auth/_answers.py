@@ -8,21 +8,43 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from . import _limits, _wire
 from ._http import HttpResponse
 from ._models import BackendlessUser
 from ._redact import REDACTOR
 from .exceptions import InvalidArgumentError, UnexpectedResponseError, api_error_for
 
 _JSON_TYPES = frozenset({"application/json", "text/json"})
+_KEPT = 2048
+_NOT_JSON = object()
 
 
 def diagnostic(body: bytes) -> bytes:
-    """The start of a body, kept on an error for diagnosis, with any session token masked.
+    """The start of a body, kept on an error for diagnosis, with every secret masked.
 
     A login answer that cannot be used may still carry a live ``user-token``: the server opened
-    a session this process will never adopt. It must not travel on in the exception.
+    a session this process will never adopt. It must not travel on in the exception. Masked
+    first, then cut: a secret that straddles the cut is masked whole. (Only the part that can
+    reach the kept excerpt is masked: every secret starting in it ends within the longest
+    secret's length after it.)
     """
-    return REDACTOR.redact(body[:2048].decode("utf-8", "replace")).encode("utf-8")
+    window = body[: _KEPT + 4 * (REDACTOR.longest + 256)]
+    masked = REDACTOR.redact(window.decode("utf-8", "replace")).encode("utf-8")
+    return masked[:_KEPT]
+
+
+def _parse(body: bytes) -> Any:
+    """The JSON value of ``body``, or ``_NOT_JSON``; never raises, never recurses unbounded.
+
+    Parsed outside any ``except`` block of the caller, so that the parser's error, whose
+    ``doc`` is the whole body (a live token, maybe), is never chained to ours.
+    """
+    if _limits.json_depth_exceeds(body):
+        return _NOT_JSON
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return _NOT_JSON
 
 
 def json_from(answer: HttpResponse) -> Any:
@@ -30,28 +52,39 @@ def json_from(answer: HttpResponse) -> Any:
         raise UnexpectedResponseError(
             "the server answered with an empty body", status=answer.status, body=answer.body
         )
-    try:
-        return json.loads(answer.body)
-    except (ValueError, UnicodeDecodeError):
-        kind = "an HTML page" if b"<" in answer.body[:64] else "a body that is not JSON"
+    data = _parse(answer.body)
+    if data is _NOT_JSON:
+        if _limits.json_depth_exceeds(answer.body):
+            kind = f"JSON nested deeper than {_limits.MAX_DEPTH} levels"
+        elif b"<" in answer.body[:64]:
+            kind = "an HTML page"
+        else:
+            kind = "a body that is not JSON"
         raise UnexpectedResponseError(
             f"the server answered HTTP {answer.status} with {kind} "
             f"({answer.content_type or 'no content type'}); is the app address right?",
             status=answer.status,
             body=diagnostic(answer.body),
-        ) from None
+        )
+    return data
 
 
 def user_from(answer: HttpResponse, *, need_token: bool) -> BackendlessUser:
     data = json_from(answer)
+    problem: str | None = None
     try:
         user = BackendlessUser.from_wire(data)
     except InvalidArgumentError as exc:
+        problem = exc.message
+    if problem is not None:
+        if isinstance(data, dict) and isinstance(data.get(_wire.USER_TOKEN), str):
+            # A session the server opened and this process refuses: masked wherever it goes.
+            REDACTOR.add(data[_wire.USER_TOKEN])
         raise UnexpectedResponseError(
-            f"the server answered with something that is not a user: {exc}",
+            f"the server answered with something that is not a user: {problem}",
             status=answer.status,
             body=diagnostic(answer.body),
-        ) from None
+        )
     if need_token and user.user_token is None:
         raise UnexpectedResponseError(
             "the login answer held no user-token", status=answer.status, body=b""
@@ -83,16 +116,12 @@ def error_from(answer: HttpResponse, method: str, template: str) -> Exception:
             "which is not followed: it would carry the session token elsewhere",
             status=answer.status,
         )
-    try:
-        data = json.loads(answer.body) if answer.body.strip() else None
-    except (ValueError, UnicodeDecodeError):
-        data = None
+    data = _parse(answer.body) if answer.body.strip() else None
     if isinstance(data, dict) and ("code" in data or "message" in data):
-        # Mask before the error is built: the message also lands in args and body, and servers
-        # do echo tokens ("Not existing user token - ...").
-        if isinstance(data.get("message"), str):
-            data["message"] = REDACTOR.redact(data["message"])
-        return api_error_for(answer.status, data)
+        # Mask the whole body before the error is built: the message also lands in args, the
+        # body is kept whole, and servers do echo tokens ("Not existing user token - ...") or
+        # send a session next to the error.
+        return api_error_for(answer.status, REDACTOR.redact_json(data))
     kind = "an HTML page" if b"<" in answer.body[:64] else "no Backendless error body"
     return UnexpectedResponseError(
         f"{method} {template}: the server answered HTTP {answer.status} with {kind}",

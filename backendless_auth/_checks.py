@@ -13,6 +13,33 @@ from .exceptions import InvalidArgumentError
 
 # fullmatch, not "^...$": "$" also matches before a final newline.
 _PROVIDER_CODE = re.compile(r"[A-Za-z0-9_.-]+")
+# A session token is sent as the value of the user-token header by every transport: requests
+# refuses CR/LF and leading whitespace, http.client encodes as latin-1, h11 (httpx) allows only
+# visible ASCII, obs-text and inner spaces, and httpx encodes str values as ASCII. What all of
+# them accept, and what every Backendless token is: visible ASCII, no space, not too long.
+_HEADER_TOKEN = re.compile(r"[\x21-\x7e]{1,1024}")
+USER_TOKEN_RULE = "visible ASCII characters (no space, no control character), at most 1024"
+
+
+def is_user_token(value: object) -> bool:
+    """Whether ``value`` can be sent as a ``user-token`` header by any transport."""
+    return isinstance(value, str) and _HEADER_TOKEN.fullmatch(value) is not None
+
+
+def user_token(value: object, argument: str) -> str:
+    """A session token handed to the SDK (adopted from a browser, another process, a paste).
+
+    Raises:
+        InvalidArgumentError: Not a string, or not a valid header value (the message never
+            repeats the value: it is a secret).
+    """
+    token = secret(value, argument)
+    if not is_user_token(token):
+        raise InvalidArgumentError(
+            f"{argument} is not a Backendless session token: it must be {USER_TOKEN_RULE}",
+            argument=argument,
+        )
+    return token
 
 
 def provider_code(value: object) -> str:

@@ -9,6 +9,7 @@ from urllib.parse import quote, urlsplit
 
 import attrs
 
+from ._redact import REDACTOR
 from .exceptions import ConfigurationError
 
 DEFAULT_SERVER_URL = "https://api.backendless.com"
@@ -25,7 +26,8 @@ _KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 
 @attrs.frozen
 class Timeout:
-    """How long to wait: for the connection, and then for each read of the answer (seconds)."""
+    """How long to wait (seconds): ``connect`` for the connection; ``read`` for the whole answer,
+    from sending the request to its last byte (a deadline per attempt, not per read)."""
 
     connect: float = 10.0
     read: float = 30.0
@@ -125,6 +127,11 @@ class AppConfig:
     api_key: str | None = attrs.field(repr=False)
     domain: str | None
     server_url: str | None
+
+    def __attrs_post_init__(self) -> None:
+        # The key is in every request path: masked in every log record while the app lives,
+        # however many other secrets go by.
+        REDACTOR.pin(self, self.api_key)
 
     @classmethod
     def create(

@@ -188,8 +188,8 @@ class Core:
                 stored = None
             session = None
             if isinstance(stored, StoredSession):
-                REDACTOR.add(stored.user_token)
                 session = _Session(token=stored.user_token, user_id=stored.user_id, user=None)
+                REDACTOR.pin(session, stored.user_token)
             with self._lock:
                 # A login that finished meanwhile has set _restored and wins.
                 if not self._restored:
@@ -203,6 +203,7 @@ class Core:
         token = user.user_token
         assert token is not None
         session = _Session(token=token, user_id=user.object_id, user=user)
+        REDACTOR.pin(session, token)
 
         def commit() -> bool:
             with self._lock:
@@ -314,7 +315,7 @@ class Core:
         The user is loaded with that token first, so a bad token never replaces a good session,
         and a dead one clears nothing: neither the current session nor the stored one.
         """
-        token = checks.secret(user_token, "user_token")
+        token = checks.user_token(user_token, "user_token")
         object_id = checks.secret(user_id, "user_id")
         REDACTOR.add(token)
         candidate = _Session(token=token, user_id=object_id, user=None)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
 import attrs
 
-from . import _wire
+from . import _checks, _wire
+from ._redact import REDACTOR
 from .exceptions import InvalidArgumentError
 
 _UTC = _dt.timezone.utc
@@ -108,6 +108,9 @@ class BackendlessUser:
                 if not same:
                     columns[column] = millis
         object.__setattr__(self, "properties", MappingProxyType(columns))
+        if self.user_token is not None:
+            # Masked in every log record for as long as this user (the current one, say) lives.
+            REDACTOR.pin(self, self.user_token)
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> BackendlessUser:
@@ -121,8 +124,8 @@ class BackendlessUser:
             :attr:`properties`.
 
         Raises:
-            InvalidArgumentError: ``data`` is not a user object (no string ``objectId``, or a
-                column of the wrong type).
+            InvalidArgumentError: ``data`` is not a user object (no string ``objectId``, a
+                column of the wrong type, a ``user-token`` that is not a valid header value).
         """
         if not isinstance(data, Mapping):
             raise InvalidArgumentError(
@@ -134,6 +137,13 @@ class BackendlessUser:
                 "a user object needs a non-empty string 'objectId'", argument=_wire.OBJECT_ID
             )
         token = _optional_str(data, _wire.USER_TOKEN)
+        if token and not _checks.is_user_token(token):
+            # Refused where it enters: stored, it would break every later call (and a foreign
+            # error's repr would show it).
+            raise InvalidArgumentError(
+                f"a user object's 'user-token' must be {_checks.USER_TOKEN_RULE}",
+                argument=_wire.USER_TOKEN,
+            )
         columns = {key: value for key, value in data.items() if key != _wire.USER_TOKEN}
         return cls(
             object_id=object_id,
@@ -242,7 +252,6 @@ class StoredSession:
 # Far beyond any real session (about 150 bytes); refused before decoding anything.
 MAX_STORED_BYTES = 1 << 20
 _MAX_FIELD = 4096
-_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 
 
 def _refuse_constant(name: str) -> Any:
@@ -279,7 +288,7 @@ def _session_problem(text: object) -> StoredSession | str:
     saved_at = data.get(_wire.STORED_SAVED_AT, 0.0)
     if not isinstance(token, str) or not token:
         return "a stored session needs a non-empty user token"
-    if len(token) > _MAX_FIELD or not _HEADER_SAFE.fullmatch(token):
+    if not _checks.is_user_token(token):
         # Sent as the user-token header on every call: a token no header can carry would make
         # every later call fail, so it is no session.
         return "a stored session's user token is not one a header can carry"

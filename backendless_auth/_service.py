@@ -83,6 +83,8 @@ class UserService(ServiceBase):
         open_browser: bool = True,
         opener: Callable[[str], object] | None = None,
         timeout: float = 300,
+        redirect_path: str | None = None,
+        redirect_host: str = "127.0.0.1",
     ) -> BackendlessUser:
         """Log in through the provider's sign-in page in a browser, without the provider's SDK.
 
@@ -102,9 +104,14 @@ class UserService(ServiceBase):
             open_browser: Open the system browser. When False, or where no browser can open
                 (no display, an SSH session), the URL is printed (and shown as a link in
                 Jupyter) and the call keeps waiting.
-            opener: Called with the URL instead of the system browser (an embedded browser,
-                a test driver).
+            opener: Called with the sign-in's one-time start URL (a
+                :class:`~backendless_auth.browser.SignInURL`) instead of the system browser
+                (an embedded browser, a test driver); one that only shows the link returns
+                ``False``.
             timeout: Seconds to wait for the person to finish.
+            redirect_path: The path of ``redirectAfterLoginUrl`` before its state segment;
+                random by default.
+            redirect_host: ``"127.0.0.1"`` (the default) or ``"localhost"`` in that URL.
 
         Returns:
             The logged-in user, carrying its ``user_token``.
@@ -127,6 +134,7 @@ class UserService(ServiceBase):
         from . import browser
 
         wait = browser.check_flow_options(open_browser=open_browser, opener=opener, timeout=timeout)
+        host, path = browser.check_redirect_options(host=redirect_host, path=redirect_path)
 
         def authorization_url(receiver: browser.LoopbackReceiver) -> str:
             return self._run(
@@ -155,6 +163,9 @@ class UserService(ServiceBase):
             opener=opener,
             timeout=wait,
             success_message=_signed_in_as,
+            redirect_host=host,
+            redirect_path=path,
+            timeout_hint=browser.backendless_timeout_hint(provider),
         )
 
 

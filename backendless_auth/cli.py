@@ -485,11 +485,13 @@ def _browser_login(
         if opened:
             sys.stderr.write(f"Opened the {args.provider} sign-in page in your browser.\n")
         else:
+            # The browser may be on another machine: show the authorization URL, not the
+            # loopback start URL (the SDK then accepts the redirect on its state alone).
             sys.stderr.write(f"Open this URL in a browser to sign in with {args.provider}:\n")
-            sys.stderr.write(f"{url}\n")
+            sys.stderr.write(f"{getattr(url, 'authorization_url', url)}\n")
         sys.stderr.write("Waiting for the sign-in to finish (Ctrl+C to stop)...\n")
         sys.stderr.flush()
-        return True
+        return opened
 
     options: dict[str, Any] = {}
     if args.wait is not None:

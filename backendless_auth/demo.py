@@ -47,12 +47,15 @@ def sign_in_with_requests(
 ) -> str:
     """Play the person at the emulator's sign-in page, with plain HTTP.
 
-    GETs the provider's authorization URL, submits the account choice form (the account with
-    ``email``, or the first one), and follows the redirects through the Backendless callback to
-    wherever it sends the browser (the loopback page of a browser login).
+    GETs the URL (a browser login's one-time start URL, or the provider's authorization URL),
+    submits the account choice form (the account with ``email``, or the first one), and
+    follows the redirects through the Backendless callback to wherever it sends the browser
+    (the loopback page of a browser login). Cookies are kept along the way, as a browser
+    keeps them: the loopback accepts the redirect only from the browser that opened the
+    start URL.
 
     Args:
-        url: The authorization URL from the emulator.
+        url: The start URL or authorization URL.
         email: The account to choose; the first one on the page by default.
         stop_at: Do not load a redirect target starting with this: return its address instead
             (what a person copies from a page that did not load, for
@@ -63,68 +66,99 @@ def sign_in_with_requests(
         The last URL reached, or the first one starting with ``stop_at``.
 
     Raises:
-        LookupError: The page offers no such account.
+        LookupError: The page offers no such account (the message lists those it offers).
         requests.RequestException: A request failed.
     """
-    from urllib.parse import urljoin
-
     import requests
 
     with requests.Session() as http:
-        page = http.get(url, timeout=timeout)
-        page.raise_for_status()
-        accounts = []
-        for button in _ACCOUNT_BUTTON.findall(page.text):
-            value = _VALUE.search(button)
-            found = _EMAIL.search(button)
-            if value:
-                mail = unescape(found.group(1)) if found else ""
-                accounts.append((unescape(value.group(1)), mail))
-        chosen = [acct for acct, mail in accounts if email is None or mail == email]
-        if not chosen:
-            raise LookupError(f"the sign-in page offers no account {email or ''}".strip())
-        # The form posts back to the page's own URL, query string included.
-        answer = http.post(
-            page.url,
-            data={"action": "choose", "account": chosen[0]},
-            timeout=timeout,
-            allow_redirects=False,
-        )
-        for _ in range(10):
-            if not answer.is_redirect:
-                break
-            target = urljoin(answer.url, answer.headers["Location"])
-            if stop_at is not None and target.startswith(stop_at):
-                return target
-            answer = http.get(target, timeout=timeout, allow_redirects=False)
-        return answer.url
+        page_url, account = _open_sign_in(http, url, email, timeout)
+        return _choose(http, page_url, account, stop_at, timeout)
+
+
+def _open_sign_in(http: Any, url: str, email: str | None, timeout: float) -> tuple[str, str]:
+    """GET the sign-in page; the page's address and the chosen account's form value."""
+    page = http.get(url, timeout=timeout)
+    page.raise_for_status()
+    accounts = []
+    for button in _ACCOUNT_BUTTON.findall(page.text):
+        value = _VALUE.search(button)
+        found = _EMAIL.search(button)
+        if value:
+            mail = unescape(found.group(1)) if found else ""
+            accounts.append((unescape(value.group(1)), mail))
+    chosen = [acct for acct, mail in accounts if email is None or mail == email]
+    if not chosen:
+        offered = ", ".join(mail or acct for acct, mail in accounts) or "none"
+        wanted = f"no account {email}" if email else "no account"
+        raise LookupError(f"the sign-in page offers {wanted} (it offers: {offered})")
+    return str(page.url), chosen[0]
+
+
+def _choose(http: Any, page_url: str, account: str, stop_at: str | None, timeout: float) -> str:
+    """Submit the account choice and follow the redirects; where it ended."""
+    from urllib.parse import urljoin
+
+    # The form posts back to the page's own URL, query string included.
+    answer = http.post(
+        page_url,
+        data={"action": "choose", "account": account},
+        timeout=timeout,
+        allow_redirects=False,
+    )
+    for _ in range(10):
+        if not answer.is_redirect:
+            break
+        target = str(urljoin(answer.url, answer.headers["Location"]))
+        if stop_at is not None and target.startswith(stop_at):
+            return target
+        answer = http.get(target, timeout=timeout, allow_redirects=False)
+    return str(answer.url)
 
 
 def scripted_opener(*, email: str | None = None) -> Callable[[str], bool]:
     """An ``opener=`` for the browser login that signs in with :func:`sign_in_with_requests`.
 
-    The walk runs in a background thread, as a real browser would: the login is waiting for the
-    redirect while it happens.
+    The sign-in page is loaded before the opener returns, so that a page which does not offer
+    the account ends the login at once, with that error. Choosing the account and following
+    the redirects then runs in a background thread, as in a real browser: the login is
+    waiting for the redirect while it happens.
 
     Args:
         email: The account to choose; the first one by default.
 
     Returns:
-        A callable taking the authorization URL and returning ``True`` (it was "opened").
+        A callable taking the URL to open and returning ``True`` (it was "opened").
+
+    Raises:
+        LookupError: From the callable, when the page offers no such account; the login
+            then ends with it.
     """
 
     def opener(url: str) -> bool:
+        import requests
+
+        http = requests.Session()
+        try:
+            page_url, account = _open_sign_in(http, url, email, 10.0)
+        except BaseException:
+            http.close()
+            raise
         threading.Thread(
-            target=_walk_quietly, args=(url, email), name="scripted-browser", daemon=True
+            target=_walk_quietly,
+            args=(http, page_url, account),
+            name="scripted-browser",
+            daemon=True,
         ).start()
         return True
 
     return opener
 
 
-def _walk_quietly(url: str, email: str | None) -> None:
+def _walk_quietly(http: Any, page_url: str, account: str) -> None:
     try:
-        sign_in_with_requests(url, email=email)
+        with http:
+            _choose(http, page_url, account, None, 10.0)
     except Exception as exc:  # the login times out and says so; this only explains why
         sys.stderr.write(f"scripted browser: {type(exc).__name__}: {exc}\n")
 

@@ -27,6 +27,8 @@ holds a user token, an access token, a secret or an API key.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -53,15 +55,62 @@ __all__ = [
 ]
 
 
+# Letters that render as nothing although Unicode files them as letters or symbols.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
+
+
+def _useful_text(text: object) -> str | None:
+    """``text`` made fit for a message, or ``None`` when nothing in it can be read.
+
+    Control characters and line breaks become spaces and runs of spaces one (a message is one
+    line: a server cannot forge log lines through it); a text of nothing but spaces,
+    invisible characters (format, private use, unassigned), marks or blank letters is no text.
+    """
+    if not isinstance(text, str):
+        return None
+    cleaned = "".join(
+        " " if unicodedata.category(char)[0] in "CZ" and char != "\u200d" else char for char in text
+    )
+    cleaned = " ".join(cleaned.split())
+    visible = any(
+        unicodedata.category(char)[0] in "LNPS" and char not in _BLANK_LETTERS for char in cleaned
+    )
+    return cleaned if visible else None
+
+
+def _restore(cls: type[BackendlessError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
 class BackendlessError(Exception):
-    """The root of every error raised by backendless-auth."""
+    """The root of every error raised by backendless-auth.
+
+    Every error has a readable one-line ``message``; each pickles and copies with its fields,
+    so it can cross process boundaries (``multiprocessing``, ``concurrent.futures``).
+    """
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        text = _useful_text(message)
+        if text is None:
+            text = _first_line(type(self).__doc__) or "backendless-auth failed"
+        super().__init__(text)
+        self.message = text
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own reduce calls cls(*args): our keyword-only fields would be lost (or
+        # the class could not be built at all, as for ApiError).
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _first_line(doc: str | None) -> str:
+    line = (doc or "").strip().split("\n", 1)[0].strip()
+    return line[:1].lower() + line[1:].rstrip(".") if line else ""
 
 
 class InvalidArgumentError(BackendlessError, ValueError):
@@ -132,7 +181,15 @@ class ApiError(BackendlessError):
         self.body: Mapping[str, Any] = dict(body or {})
 
     def __str__(self) -> str:
-        return f"{self.message} (code {self.code}, HTTP {self.status})"
+        # Only what the message does not already say: never "code None", never twice.
+        details = []
+        if self.code is not None and not re.search(
+            rf"\bcode\W{{0,3}}{self.code}(?!\d)", self.message, re.IGNORECASE
+        ):
+            details.append(f"code {self.code}")
+        if f"HTTP {self.status}" not in self.message:
+            details.append(f"HTTP {self.status}")
+        return f"{self.message} ({', '.join(details)})" if details else self.message
 
     def __repr__(self) -> str:
         return (
@@ -221,9 +278,16 @@ def api_error_for(status: int, body: Mapping[str, Any]) -> ApiError:
     """
     raw_code = body.get("code")
     code = raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else None
-    if code is None and isinstance(raw_code, str) and raw_code.isdigit():
+    # str.isdigit() also accepts "²" and other digits int() refuses; and a code is short.
+    if code is None and isinstance(raw_code, str) and re.fullmatch(r"[0-9]{1,9}", raw_code):
         code = int(raw_code)
-    raw_message = body.get("message")
-    message = raw_message if isinstance(raw_message, str) and raw_message else f"HTTP {status}"
     cls = ERROR_CODES.get(code, ApiError) if code is not None else ApiError
+    message = _useful_text(body.get("message")) or _without_message(cls, status)
     return cls(message, status=status, code=code, body=body)
+
+
+def _without_message(cls: type[ApiError], status: int) -> str:
+    """What an error answer that gave no readable message means, in words."""
+    if cls is ApiError:
+        return f"Backendless refused the request without saying why (HTTP {status})"
+    return _first_line(cls.__doc__)

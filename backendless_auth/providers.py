@@ -12,7 +12,9 @@ LoopbackReceiver`:
 
 :func:`login_with_provider` does the flow and then the Backendless login in one call;
 :func:`fetch_provider_token` stops at the provider's token. Register a *desktop* (native,
-"installed app") client at the provider, with ``http://127.0.0.1`` as its redirect URI.
+"installed app") client at the provider, with ``http://127.0.0.1/callback`` as its redirect URI
+(any port: RFC 8252 §7.3; the path is :data:`~backendless_auth.browser.DEFAULT_REDIRECT_PATH`,
+and ``redirect_path=`` changes it).
 
 The presets carry the providers' real public endpoints; point one elsewhere (the emulator's fake
 providers, a proxy) with :meth:`OAuth2Provider.with_urls` / :meth:`OAuth1Provider.with_urls`::
@@ -352,7 +354,12 @@ def _pkce_pair() -> tuple[str, str]:
 
 
 def _provider_failure(exc: BaseException, provider: str, step: str) -> BackendlessError:
-    """Our error for a failure of requests / requests-oauthlib at one step of a flow."""
+    """Our error for a failure of requests / requests-oauthlib at one step of a flow.
+
+    Raise it after the ``except`` block that caught ``exc``: raised inside, even ``from None``,
+    it would keep ``exc`` (whose request holds the code, verifier or client secret) as its
+    ``__context__``, which error reporters walk.
+    """
     import requests
 
     from ._transport import _transport_error
@@ -407,6 +414,9 @@ def _oauth2_flow(
             raise LoginFlowError(f"{provider.code}'s redirect carried no authorization code")
         REDACTOR.add(code)
         session = sessions[-1]
+        # Raised after the except block, so that requests-oauthlib's error (the request body:
+        # code, verifier, client secret) is not kept as the context of ours.
+        failure: BackendlessError | None = None
         try:
             token = session.fetch_token(
                 provider.token_url,
@@ -421,7 +431,9 @@ def _oauth2_flow(
             if token is None:
                 raise
         except Exception as exc:
-            raise _provider_failure(exc, provider.code, "authorization code") from None
+            failure = _provider_failure(exc, provider.code, "authorization code")
+        if failure is not None:
+            raise failure
         return _oauth2_token(provider.code, token)
 
     return run(authorization_url, complete)
@@ -461,12 +473,15 @@ def _oauth1_flow(
         session = OAuth1Session(
             consumer_key, client_secret=consumer_secret, callback_uri=receiver.redirect_url
         )
+        failure: BackendlessError | None = None
         try:
             answer = session.fetch_request_token(
                 provider.request_token_url, timeout=_REQUEST_TIMEOUT
             )
         except Exception as exc:
-            raise _provider_failure(exc, provider.code, "request token") from None
+            failure = _provider_failure(exc, provider.code, "request token")
+        if failure is not None:
+            raise failure
         token, secret = answer.get("oauth_token"), answer.get("oauth_token_secret")
         if not token or not secret:
             raise LoginFlowError(f"{provider.code}'s request token answer was incomplete")
@@ -495,10 +510,13 @@ def _oauth1_flow(
             resource_owner_secret=secret,
             verifier=verifier,
         )
+        failure: BackendlessError | None = None
         try:
             answer = session.fetch_access_token(provider.access_token_url, timeout=_REQUEST_TIMEOUT)
         except Exception as exc:
-            raise _provider_failure(exc, provider.code, "verifier") from None
+            failure = _provider_failure(exc, provider.code, "verifier")
+        if failure is not None:
+            raise failure
         access, access_secret = answer.get("oauth_token"), answer.get("oauth_token_secret")
         if not access or not access_secret:
             raise LoginFlowError(f"{provider.code}'s access token answer was incomplete")
@@ -527,6 +545,8 @@ def _flow(
     open_browser: object,
     opener: object,
     timeout: object,
+    redirect_host: object = browser.LOOPBACK_HOST,
+    redirect_path: object = browser.DEFAULT_REDIRECT_PATH,
 ) -> _Start:
     """Check every argument, then return the flow, ready to run (no socket, no request yet).
 
@@ -538,6 +558,22 @@ def _flow(
     oauth1 = isinstance(chosen, OAuth1Provider)
     secret = _client_secret(client_secret, required=oauth1)
     wait = browser.check_flow_options(open_browser=open_browser, opener=opener, timeout=timeout)
+    host, path = browser.check_redirect_options(host=redirect_host, path=redirect_path)
+    if path is None:
+        raise InvalidArgumentError(
+            "redirect_path must be the path registered at the provider, such as '/callback'",
+            argument="redirect_path",
+        )
+    registered = f"http://{host}{path}"
+
+    def hint(receiver: browser.LoopbackReceiver) -> str:
+        return (
+            f"If the browser stopped on an error page at {chosen.code} (such as "
+            f"invalid_redirect_uri), check that the client {key!r} registered there allows "
+            f"the redirect URI {registered} with any port (this sign-in used "
+            f"{receiver.origin}{path})."
+        )
+
     scopes = ""
     if isinstance(chosen, OAuth2Provider):
         scopes = _scope(scope, chosen.scope)
@@ -558,6 +594,9 @@ def _flow(
                 opener=cast("Callable[[str], object] | None", opener),
                 timeout=wait,
                 success_message=message,
+                redirect_host=host,
+                redirect_path=path,
+                timeout_hint=hint,
             )
 
         if isinstance(chosen, OAuth1Provider):
@@ -577,6 +616,8 @@ def fetch_provider_token(
     open_browser: bool = True,
     opener: Callable[[str], object] | None = None,
     timeout: float = browser.DEFAULT_TIMEOUT,
+    redirect_path: str = browser.DEFAULT_REDIRECT_PATH,
+    redirect_host: str = browser.LOOPBACK_HOST,
 ) -> ProviderToken:
     """Run the provider's OAuth flow in a browser and return its token (no Backendless call).
 
@@ -589,8 +630,15 @@ def fetch_provider_token(
         scope: The scope, instead of the provider's default: a string sent as given, or a
             sequence joined with spaces.
         open_browser: Open the system browser; when False (or none can open) print the URL.
-        opener: Called with the URL instead of the system browser.
-        timeout: Seconds to wait for the person.
+        opener: Called with the sign-in's one-time start URL instead of the system browser;
+            one that only shows the link (``SignInURL.authorization_url``) returns ``False``.
+        timeout: Seconds to wait for the person; on a timeout the message names the
+            redirect URI to check at the provider.
+        redirect_path: The path of the loopback redirect URI,
+            :data:`~backendless_auth.browser.DEFAULT_REDIRECT_PATH` (``/callback``) by
+            default: register ``http://127.0.0.1/callback`` at the provider.
+        redirect_host: ``"127.0.0.1"`` (the default, as RFC 8252 recommends) or
+            ``"localhost"`` (for a provider that accepts only that, as Microsoft's).
 
     Returns:
         The provider's token.
@@ -602,7 +650,17 @@ def fetch_provider_token(
         LoginTimeoutError: Nobody finished within ``timeout``.
         TransportError: A request to the provider did not complete.
     """
-    start = _flow(provider, client_id, client_secret, scope, open_browser, opener, timeout)
+    start = _flow(
+        provider,
+        client_id,
+        client_secret,
+        scope,
+        open_browser,
+        opener,
+        timeout,
+        redirect_host,
+        redirect_path,
+    )
     return start(_got_token, None)
 
 
@@ -620,6 +678,8 @@ def login_with_provider(
     open_browser: bool = True,
     opener: Callable[[str], object] | None = None,
     timeout: float = browser.DEFAULT_TIMEOUT,
+    redirect_path: str = browser.DEFAULT_REDIRECT_PATH,
+    redirect_host: str = browser.LOOPBACK_HOST,
 ) -> BackendlessUser:
     """Get the provider's token in a browser, then log in to Backendless with it.
 
@@ -641,8 +701,15 @@ def login_with_provider(
         fields_mapping: Provider field to Users column.
         stay_logged_in: Keep the session in the token store for the next run.
         open_browser: Open the system browser; when False (or none can open) print the URL.
-        opener: Called with the URL instead of the system browser.
-        timeout: Seconds to wait for the person.
+        opener: Called with the sign-in's one-time start URL instead of the system browser;
+            one that only shows the link (``SignInURL.authorization_url``) returns ``False``.
+        timeout: Seconds to wait for the person; on a timeout the message names the
+            redirect URI to check at the provider.
+        redirect_path: The path of the loopback redirect URI,
+            :data:`~backendless_auth.browser.DEFAULT_REDIRECT_PATH` (``/callback``) by
+            default: register ``http://127.0.0.1/callback`` at the provider.
+        redirect_host: ``"127.0.0.1"`` (the default, as RFC 8252 recommends) or
+            ``"localhost"`` (for a provider that accepts only that, as Microsoft's).
 
     Returns:
         The logged-in user, carrying its ``user_token``.
@@ -662,7 +729,17 @@ def login_with_provider(
         raise InvalidArgumentError(
             "users must be the app's UserService (app.users)", argument="users"
         )
-    start = _flow(provider, client_id, client_secret, scope, open_browser, opener, timeout)
+    start = _flow(
+        provider,
+        client_id,
+        client_secret,
+        scope,
+        open_browser,
+        opener,
+        timeout,
+        redirect_host,
+        redirect_path,
+    )
     chosen = _provider(provider)
     code = chosen.code if provider_code is None else provider_code
     if not isinstance(code, str) or not code.strip():

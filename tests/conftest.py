@@ -55,3 +55,30 @@ def emu() -> Iterator[Emulator]:
     """An emulator over real HTTP on 127.0.0.1, one for each test module."""
     with Emulator() as emulator:
         yield emulator
+
+
+# --- hypothesis profiles -------------------------------------------------------------------------
+# "ci" is derandomised: every run tries the same cases, so a fresh clone's `python -m pytest` and
+# CI pass or fail the same way every time. It is the default (CI=true or not). "hunt" draws new
+# random cases on every run, ten times as many where a test does not fix its own count:
+# `python -m pytest --hypothesis-profile=hunt` (see docs/security.md).
+from hypothesis import HealthCheck  # noqa: E402
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+_hypothesis_settings.register_profile(
+    "hunt",
+    derandomize=False,
+    max_examples=1000,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+_hypothesis_settings.load_profile("ci")

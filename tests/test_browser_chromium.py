@@ -112,10 +112,31 @@ class Person:
     click: bool = True
 
 
-def walk(url: str, person: Person, lands: Callable[[str], bool]) -> Callable[[Any], Landing]:
-    """A browser job: open ``url``, act as ``person``, wait until a URL ``lands``."""
+def walk(
+    url: str,
+    person: Person,
+    lands: Callable[[str], bool],
+    ready: Future[None] | None = None,
+) -> Callable[[Any], Landing]:
+    """A browser job: open ``url``, act as ``person``, wait until a URL ``lands``.
+
+    ``ready`` is resolved once the sign-in page is open and offers what ``person`` will click
+    (or with the ``LookupError`` saying it does not), so that an opener can end the login at
+    once instead of letting it time out.
+    """
 
     def job(chromium: Any) -> Landing:
+        try:
+            return run(chromium)
+        except BaseException as exc:
+            if ready is not None and not ready.done():
+                ready.set_exception(exc)
+            raise
+        finally:
+            if ready is not None and not ready.done():
+                ready.set_result(None)
+
+    def run(chromium: Any) -> Landing:
         context = chromium.new_context()
         try:
             page = context.new_page()
@@ -126,6 +147,21 @@ def walk(url: str, person: Person, lands: Callable[[str], bool]) -> Callable[[An
             page.goto(url)
             if not person.click:
                 return Landing(page.url, None, page.inner_text("#title"), "", strays)
+            target = (
+                "#deny"
+                if person.deny
+                else "#add"
+                if person.add is not None
+                else f"#account-{person.account}"
+            )
+            if page.locator(target).count() == 0:
+                offered = page.locator("button[name=account]").count()
+                raise LookupError(
+                    f"the sign-in page at {page.url.split('?')[0]} has no {target} "
+                    f"(it offers {offered} accounts)"
+                )
+            if ready is not None:
+                ready.set_result(None)
             statuses: list[int] = []
             page.on(
                 "response",
@@ -165,8 +201,13 @@ class Driver:
         return url.startswith("http://127.0.0.1:") and not url.startswith(self.emu.url)
 
     def opener(self, person: Person | None = None) -> Callable[[str], None]:
+        """An ``opener=``: returns once the sign-in page is open, or raises ``LookupError``."""
+
         def open_url(url: str) -> None:
-            self.jobs.append(self.chromium.submit(walk(url, person or Person(), self.loopback)))
+            ready: Future[None] = Future()
+            job = walk(url, person or Person(), self.loopback, ready)
+            self.jobs.append(self.chromium.submit(job))
+            ready.result(timeout=60)
 
         return open_url
 
@@ -260,10 +301,10 @@ def test_timeout_in_chromium_then_the_port_is_gone(
     ports: list[int] = []
     original = browser_module.LoopbackReceiver.wait
 
-    def spy(self: browser_module.LoopbackReceiver, timeout: float) -> Any:
+    def spy(self: browser_module.LoopbackReceiver, timeout: float, **kw: Any) -> Any:
         ports.append(self.port)
         driver.landing()  # the sign-in page is open, and nobody clicks
-        return original(self, timeout)
+        return original(self, timeout, **kw)
 
     monkeypatch.setattr(browser_module.LoopbackReceiver, "wait", spy)
     with pytest.raises(LoginTimeoutError):
@@ -348,6 +389,14 @@ def test_pasted_url_fallback_in_chromium(
     assert store.load(app.namespace) is not None
     params = parse_qs(urlsplit(ended_on).query)
     assert params["userId"] == [user.object_id]
+
+
+def test_a_person_the_page_does_not_offer_ends_the_login_at_once(
+    app: Backendless, driver: Driver
+) -> None:
+    with pytest.raises(LookupError, match="#account-9"):
+        app.users.login_with_browser("google", opener=driver.opener(Person(account=9)), timeout=60)
+    assert app.users.current_user is None
 
 
 def test_the_browser_page_hides_the_token(app: Backendless, driver: Driver) -> None:

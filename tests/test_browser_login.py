@@ -49,6 +49,7 @@ class FormBrowser:
         self.form = form
         self.pages: list[requests.Response] = []
         self.urls: list[str] = []
+        self.sign_in_urls: list[str] = []
         self._threads: list[threading.Thread] = []
 
     def __call__(self, url: str) -> None:
@@ -59,8 +60,10 @@ class FormBrowser:
 
     def _sign_in(self, url: str) -> None:
         with requests.Session() as http:
-            assert http.get(url, timeout=10).status_code == 200
-            self.pages.append(http.post(url, data=self.form, timeout=30))
+            page = http.get(url, timeout=10)  # the start URL, then the sign-in page
+            assert page.status_code == 200
+            self.sign_in_urls.append(page.url)
+            self.pages.append(http.post(page.url, data=self.form, timeout=30))
 
     def page(self) -> requests.Response:
         for thread in self._threads:
@@ -80,8 +83,11 @@ def test_each_provider_logs_in(emu: Emulator, app: Backendless, provider: str) -
     assert user.user_token
     assert app.users.current_user == user
     assert app.users.is_valid_login()
-    assert person.urls[0].startswith(f"{emu.url}/_providers/{provider}/")
     page = person.page()
+    # The browser was given the one-time start URL, which led to the provider's page.
+    assert person.urls[0].startswith("http://127.0.0.1:")
+    assert "/start/" in person.urls[0]
+    assert person.sign_in_urls[0].startswith(f"{emu.url}/_providers/{provider}/")
     assert page.status_code == 200
     assert page.url.startswith("http://127.0.0.1:")
     # redirectAfterLoginUrl carried the state as a path segment, and Backendless added its query.
@@ -128,7 +134,7 @@ def test_fields_mapping_scope_and_callback_domain_reach_backendless(
         opener=person,
         timeout=20,
     )
-    authorize = parse_qs(urlsplit(person.urls[0]).query)
+    authorize = parse_qs(urlsplit(person.sign_in_urls[0]).query)
     assert authorize["scope"] == ["openid email"]
     assert authorize["redirect_uri"] == [f"{emu.url}/api/users/oauth/google/callback"]
     assert user["first_name"] == emu.accounts("google")[1].name.split()[0]  # type: ignore[union-attr]
@@ -177,11 +183,11 @@ def test_wrong_state_is_refused_then_the_real_login_finishes(
     refused: list[int] = []
     original = browser_module.LoopbackReceiver.wait
 
-    def wait(self: browser_module.LoopbackReceiver, timeout: float) -> Any:
+    def wait(self: browser_module.LoopbackReceiver, timeout: float, **kw: Any) -> Any:
         # A forged redirect (someone else's session, a guessed state) arrives first.
         forged = f"{self.redirect_uri}?state=forged-state-0000000&userId=evil&userToken=evil-token"
         refused.append(requests.get(forged, timeout=10).status_code)
-        return original(self, timeout)
+        return original(self, timeout, **kw)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(browser_module.LoopbackReceiver, "wait", wait)
@@ -309,6 +315,10 @@ BAD_ARGUMENTS: list[tuple[dict[str, Any], str]] = [
     ({"timeout": 0}, "timeout"),
     ({"timeout": float("nan")}, "timeout"),
     ({"timeout": None}, "timeout"),
+    ({"redirect_host": "0.0.0.0"}, "redirect_host"),
+    ({"redirect_host": "127.0.0.1.example.com"}, "redirect_host"),
+    ({"redirect_path": "no-slash"}, "redirect_path"),
+    ({"redirect_path": "/a?b"}, "redirect_path"),
 ]
 
 
@@ -330,3 +340,44 @@ def test_the_signature_is_keyword_only() -> None:
     call: Callable[..., Any] = Backendless(app_id="a", api_key="k").users.login_with_browser
     with pytest.raises(TypeError):
         call("google", None)
+
+
+def test_scripted_opener_given_an_email_the_page_does_not_offer_ends_at_once(
+    app: Backendless,
+) -> None:
+    from backendless_auth.demo import scripted_opener
+
+    # A timeout of a minute: a LoginTimeoutError here would mean the helper left it waiting.
+    with pytest.raises(LookupError, match=r"no account nobody@example\.com \(it offers: "):
+        app.users.login_with_browser(
+            "google", opener=scripted_opener(email="nobody@example.com"), timeout=60
+        )
+    assert app.users.current_user is None
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_redirect_path_and_host_shape_redirect_after_login_url(
+    emu: Emulator, app: Backendless, host: str
+) -> None:
+    from backendless_auth.demo import scripted_opener
+
+    with emu.record_requests() as log:
+        user = app.users.login_with_browser(
+            "github",
+            opener=scripted_opener(),
+            timeout=20,
+            redirect_path="/signed-in",
+            redirect_host=host,
+        )
+    seen = [r.body["redirectAfterLoginUrl"] for r in log if r.route.endswith("/request_url")]
+    assert user.email == emu.accounts("github")[0].email
+    parts = urlsplit(seen[0])
+    assert parts.hostname == host
+    assert parts.path.startswith("/signed-in/")
+    assert len(parts.path) > len("/signed-in/") + 16  # the state segment
+
+
+def test_the_timeout_says_what_to_check(app: Backendless) -> None:
+    with pytest.raises(LoginTimeoutError, match="Backendless console") as caught:
+        app.users.login_with_browser("google", opener=lambda url: None, timeout=0.3)
+    assert "did not come back within 0.3 seconds" in str(caught.value)

@@ -35,14 +35,30 @@ def get(url: str, **kwargs: Any) -> requests.Response:
 
 
 class Visitor:
-    """A "browser": GETs a URL in a thread and keeps the answer."""
+    """A "browser": GETs a URL in a thread and keeps the answer; it keeps cookies."""
 
     def __init__(self) -> None:
         self.answers: list[requests.Response] = []
         self.threads: list[threading.Thread] = []
+        self.session = requests.Session()
+        self.errors: list[Exception] = []
+
+    def start(self, url: str) -> str:
+        """Open a sign-in's start URL as a browser would; return where it redirects."""
+        answer = self.session.get(url, timeout=10, allow_redirects=False)
+        assert answer.status_code == 302, answer.status_code
+        return answer.headers["Location"]
 
     def visit(self, url: str, **kwargs: Any) -> None:
-        thread = threading.Thread(target=lambda: self.answers.append(get(url, **kwargs)))
+        def run() -> None:
+            try:
+                self.answers.append(
+                    self.session.get(url, timeout=10, allow_redirects=False, **kwargs)
+                )
+            except requests.ConnectionError as exc:  # the receiver is gone: nobody answered
+                self.errors.append(exc)
+
+        thread = threading.Thread(target=run)
         thread.start()
         self.threads.append(thread)
 
@@ -247,7 +263,8 @@ class Flow:
         return f"https://provider.example/authorize?redirect={receiver.redirect_url}"
 
     def opener(self, url: str) -> None:
-        self.opened.append(url)
+        self.started_with = url
+        self.opened.append(self.visitor.start(url))
         if self.visit_query is not None:
             self.visitor.visit(self.redirect + self.visit_query)
 
@@ -441,15 +458,160 @@ def test_open_browser_false_prints_even_with_a_display(
     assert "Open this URL" in capsys.readouterr().out
 
 
-def test_with_a_display_the_system_browser_opens(
-    no_display: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_with_a_display_the_system_browser_opens_the_start_url(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DISPLAY", ":0")
-    flow = Flow(visit_query=None)
-    _visit_printed_url(capsys, flow)
+    monkeypatch.setattr(sys, "platform", "linux")
+    flow = Flow()
+    opened: list[str] = []
+
+    def system_browser(url: str, **_: object) -> bool:
+        opened.append(url)
+        flow.opener(url)  # the browser: start URL, then the provider sends it back
+        return True
+
+    monkeypatch.setattr(webbrowser, "open", system_browser)
     run_in_browser(flow.authorization_url, lambda cb: cb, label="x", timeout=10)
-    assert no_display == [f"https://provider.example/authorize?redirect={flow.redirect}"]
+    # What a command line shows: the one-time start URL, never the authorization URL.
+    assert opened[0].startswith(f"http://127.0.0.1:{flow.port}/start/")
+    assert "provider.example" not in opened[0]
+    assert flow.redirect.split("?")[0] not in opened[0]
+    assert flow.opened == [f"https://provider.example/authorize?redirect={flow.redirect}"]
+    assert flow.visitor.join()[0].status_code == 200
     assert "Open this URL" not in capsys.readouterr().out
+
+
+def test_a_browser_without_the_start_cookie_is_refused_and_the_flow_waits() -> None:
+    flow = Flow()
+    stranger = Visitor()  # another browser: it never opened the start URL
+
+    def opener(url: str) -> None:
+        flow.opened.append(flow.visitor.start(url))
+        stranger.visit(flow.redirect + "&userId=mallory&userToken=tok-mallory")
+        stranger.join()
+        flow.visitor.visit(flow.redirect + "&userId=u1&userToken=tok-123456")
+
+    callback = run_in_browser(
+        flow.authorization_url, lambda cb: cb, label="x", opener=opener, timeout=10
+    )
+    assert callback.params["userId"] == "u1"
+    refused = stranger.answers[0]
+    assert refused.status_code == 400
+    assert "did not come back to the browser that started" in refused.text
+
+
+@pytest.mark.parametrize("who_first", ["person", "attacker"])
+def test_a_second_use_of_the_start_url_stops_the_login(who_first: str) -> None:
+    flow = Flow(visit_query=None)
+    attacker = Visitor()
+    answers: list[int] = []
+
+    def opener(url: str) -> None:
+        first, second = (
+            (flow.visitor, attacker) if who_first == "person" else (attacker, flow.visitor)
+        )
+        first.start(url)
+        answers.append(second.session.get(url, timeout=10, allow_redirects=False).status_code)
+        # Whoever holds the cookie now comes back with a session: too late, the login is over.
+        first.visit(flow.redirect + "&userId=u1&userToken=tok-123456")
+
+    with pytest.raises(LoginFlowError, match="opened twice"):
+        run_in_browser(flow.authorization_url, lambda cb: cb, label="x", opener=opener, timeout=10)
+    assert answers == [409]
+    late = (flow.visitor if who_first == "person" else attacker).join()
+    assert all(page.status_code != 200 for page in late)
+    assert_port_free(flow.port)
+
+
+def test_the_start_url_is_not_served_for_a_printed_link(
+    no_display: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    flow = Flow(visit_query=None)
+    starts: list[int] = []
+
+    def watch() -> None:
+        for _ in range(200):
+            if flow.port:
+                # Guess the start URL's shape: nothing is served there for a printed link.
+                starts.append(get(f"http://127.0.0.1:{flow.port}/start/x").status_code)
+                flow.visitor.visit(flow.redirect + "&userId=u&userToken=tok-abcdef")
+                return
+            threading.Event().wait(0.02)
+
+    threading.Thread(target=watch, daemon=True).start()
+    callback = run_in_browser(flow.authorization_url, lambda cb: cb, label="x", timeout=10)
+    assert callback.params["userId"] == "u"
+    assert starts == [404]
+
+
+def test_a_failed_open_after_the_browser_used_the_start_url_keeps_the_binding(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(sys, "platform", "linux")
+    flow = Flow()
+
+    def half_working_browser(url: str, **_: object) -> bool:
+        flow.opener(url)  # it did load the page, but says it failed
+        return False
+
+    monkeypatch.setattr(webbrowser, "open", half_working_browser)
+    callback = run_in_browser(flow.authorization_url, lambda cb: cb, label="x", timeout=10)
+    assert callback.params["userId"] == "u1"
+    assert "Open this URL" not in capsys.readouterr().out
+
+
+def test_timeout_message_carries_the_hint() -> None:
+    flow = Flow(visit_query=None)
+    with pytest.raises(LoginTimeoutError, match=r"check the redirect URI http://127\.0\.0\.1/cb"):
+        run_in_browser(
+            flow.authorization_url,
+            lambda cb: cb,
+            label="x",
+            opener=flow.opener,
+            timeout=0.3,
+            redirect_path="/cb",
+            timeout_hint=lambda r: "check the redirect URI http://127.0.0.1/cb",
+        )
+    assert flow.redirect.startswith(f"http://127.0.0.1:{flow.port}/cb?state=")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_fixed_path_and_host_name(host: str) -> None:
+    with LoopbackReceiver(host=host, path="/oauth/callback") as receiver:
+        assert receiver.redirect_uri == f"http://{host}:{receiver.port}/oauth/callback"
+        session = requests.Session()
+        receiver.bind("https://provider.example/authorize")
+        assert session.get(receiver.start_url, timeout=10, allow_redirects=False).status_code == 302
+        visitor = Visitor()
+        visitor.session = session
+        visitor.visit(f"{receiver.redirect_url}&code=abc")
+        callback = receiver.wait(5)
+        receiver.finish(ok=True, message="ok")
+        assert callback.params["code"] == "abc"
+        assert visitor.join()[0].status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("options", "argument"),
+    [
+        ({"host": "0.0.0.0", "path": None}, "redirect_host"),
+        ({"host": "::1", "path": None}, "redirect_host"),
+        ({"host": 1, "path": None}, "redirect_host"),
+        ({"host": "127.0.0.1", "path": "callback"}, "redirect_path"),
+        ({"host": "127.0.0.1", "path": "/a?b=c"}, "redirect_path"),
+        ({"host": "127.0.0.1", "path": "/a#b"}, "redirect_path"),
+        ({"host": "127.0.0.1", "path": "/a/../b"}, "redirect_path"),
+        ({"host": "127.0.0.1", "path": "/start/x"}, "redirect_path"),
+        ({"host": "127.0.0.1", "path": "//"}, "redirect_path"),
+        ({"host": "127.0.0.1", "path": 5}, "redirect_path"),
+    ],
+)
+def test_check_redirect_options_refuses(options: dict[str, Any], argument: str) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        browser.check_redirect_options(**options)
+    assert caught.value.argument == argument
 
 
 def test_a_browser_that_fails_to_open_falls_back_to_printing(
@@ -573,9 +735,14 @@ def test_the_page_is_written_before_the_flow_returns() -> None:
     sockets: list[socket.socket] = []
 
     def opener(url: str) -> None:
+        flow.visitor.start(url)
+        cookie = "; ".join(f"{c.name}={c.value}" for c in flow.visitor.session.cookies)
         sock = socket.create_connection(("127.0.0.1", flow.port), timeout=5)
         path = flow.redirect.split(f":{flow.port}", 1)[1]
-        request = f"GET {path}&userId=u HTTP/1.1\r\nHost: 127.0.0.1:{flow.port}\r\n\r\n"
+        request = (
+            f"GET {path}&userId=u HTTP/1.1\r\nHost: 127.0.0.1:{flow.port}\r\n"
+            f"Cookie: {cookie}\r\n\r\n"
+        )
         sock.sendall(request.encode())
         sockets.append(sock)
 
@@ -588,3 +755,35 @@ def test_the_page_is_written_before_the_flow_returns() -> None:
         sock.close()
     assert received.startswith(b"HTTP/1.0 200 ")
     assert b"You are signed in." in received
+
+
+def test_an_opener_that_only_shows_the_link_returns_false() -> None:
+    flow = Flow(visit_query=None)
+    shown: list[str] = []
+
+    def show(url: str) -> bool:
+        shown.append(getattr(url, "authorization_url", ""))
+        assert str(url).startswith(f"http://127.0.0.1:{flow.port}/start/")
+        # A browser elsewhere: no start URL, no cookie; the redirect carries the state.
+        Visitor().visit(flow.redirect + "&userId=u2&userToken=tok-shown")
+        return False
+
+    callback = run_in_browser(
+        flow.authorization_url, lambda cb: cb, label="x", opener=show, timeout=10
+    )
+    assert callback.params["userId"] == "u2"
+    assert shown == [f"https://provider.example/authorize?redirect={flow.redirect}"]
+
+
+def test_an_opener_that_returns_true_keeps_the_binding() -> None:
+    flow = Flow(visit_query=None)
+    stranger = Visitor()
+
+    def opener(url: str) -> bool:
+        stranger.visit(flow.redirect + "&userId=mallory&userToken=tok-mallory")
+        stranger.join()  # answered while the login waits
+        return True
+
+    with pytest.raises(LoginTimeoutError):
+        run_in_browser(flow.authorization_url, lambda cb: cb, label="x", opener=opener, timeout=1)
+    assert stranger.join()[0].status_code == 400

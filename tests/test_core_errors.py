@@ -100,8 +100,21 @@ def test_each_code_maps_to_its_class(
         ({"code": 1000, "message": "unknown"}, 1000, "unknown"),
         ({"code": "3003", "message": "as a string"}, 3003, "as a string"),
         ({"code": None, "message": "no code"}, None, "no code"),
-        ({"code": 3003}, 3003, "HTTP 400"),
-        ({"code": 3003, "message": ""}, 3003, "HTTP 400"),
+        (
+            {"code": 3003},
+            3003,
+            "the user cannot be logged in: wrong identity, disabled or locked account, and so on",
+        ),
+        (
+            {"code": 3003, "message": ""},
+            3003,
+            "the user cannot be logged in: wrong identity, disabled or locked account, and so on",
+        ),
+        (
+            {"code": None, "message": "\u00a0"},
+            None,
+            "Backendless refused the request without saying why (HTTP 400)",
+        ),
         ({"code": True, "message": "bool is no code"}, None, "bool is no code"),
         ({"message": "only a message"}, None, "only a message"),
     ],

@@ -68,20 +68,22 @@ class FormBrowser:
 
     def __init__(self, form: dict[str, str]) -> None:
         self.form = form
+        self.started: list[str] = []
         self.opened: list[str] = []
         self.pages: list[requests.Response] = []
         self._threads: list[threading.Thread] = []
 
     def __call__(self, url: str) -> None:
-        self.opened.append(url)
+        self.started.append(url)
         thread = threading.Thread(target=self._sign_in, args=(url,))
         thread.start()
         self._threads.append(thread)
 
     def _sign_in(self, url: str) -> None:
         with requests.Session() as http:
-            http.get(url, timeout=10)
-            self.pages.append(http.post(url, data=self.form, timeout=30))
+            page = http.get(url, timeout=10)  # the start URL leads to the provider's page
+            self.opened.append(page.url)
+            self.pages.append(http.post(page.url, data=self.form, timeout=30))
 
     def page(self) -> requests.Response:
         for thread in self._threads:
@@ -210,6 +212,10 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"opener": "firefox"}, "opener"),
     ({"open_browser": False}, "opener"),
     ({"provider": providers.GOOGLE.with_urls(token_url="http://127.0.0.1:1/t")}, "provider"),
+    ({"redirect_path": None}, "redirect_path"),
+    ({"redirect_path": "callback"}, "redirect_path"),
+    ({"redirect_path": "/a/../b"}, "redirect_path"),
+    ({"redirect_host": "[::1]"}, "redirect_host"),
 ]
 LOGIN_BAD: list[tuple[dict[str, Any], str]] = [
     ({"provider_code": "bad/code"}, "provider_code"),
@@ -286,7 +292,12 @@ def test_oauth2_login_for_each_preset(emu: Emulator, app: Backendless, name: str
     assert sent["code_challenge_method"] == "S256"
     assert len(sent["code_challenge"]) == 43
     assert len(sent["state"]) >= 16
-    assert sent["redirect_uri"].startswith("http://127.0.0.1:")
+    redirect = urlsplit(sent["redirect_uri"])
+    assert (redirect.hostname, redirect.path) == ("127.0.0.1", browser_module.DEFAULT_REDIRECT_PATH)
+    assert browser_module.DEFAULT_REDIRECT_PATH == "/callback"
+    # The browser was handed the one-time start URL, never the authorization URL.
+    assert "/start/" in person.started[0]
+    assert "redirect_uri" not in person.started[0]
     assert sent["scope"] == provider.scope  # type: ignore[union-attr]
     landed = parse_qs(urlsplit(page.url).query)
     assert landed["state"] == [sent["state"]]
@@ -508,3 +519,34 @@ def test_no_code_verifier_or_token_in_our_logs(
     assert "Request body was" in theirs
     assert code not in theirs
     assert pairs[0][0] not in theirs
+
+
+@pytest.mark.usefixtures("insecure_ok")
+def test_localhost_and_another_path(emu: Emulator, app: Backendless) -> None:
+    provider, client_id, _ = fake(emu, "google")
+    person = choose(emu, "google")
+    user = providers.login_with_provider(
+        app.users,
+        provider,
+        client_id=client_id,
+        opener=person,
+        timeout=20,
+        redirect_host="localhost",
+        redirect_path="/oauth2/callback",
+    )
+    assert user.email == emu.accounts("google")[0].email
+    sent = parse_qs(urlsplit(person.opened[0]).query)
+    redirect = urlsplit(sent["redirect_uri"][0])
+    assert (redirect.hostname, redirect.path) == ("localhost", "/oauth2/callback")
+
+
+@pytest.mark.usefixtures("insecure_ok")
+def test_the_timeout_names_the_redirect_uri_to_register(emu: Emulator) -> None:
+    provider, client_id, _ = fake(emu, "github")
+    with pytest.raises(browser_module.LoginTimeoutError) as caught:
+        providers.fetch_provider_token(
+            provider, client_id=client_id, opener=lambda url: None, timeout=0.3
+        )
+    message = str(caught.value)
+    assert "http://127.0.0.1/callback with any port" in message
+    assert repr(client_id) in message

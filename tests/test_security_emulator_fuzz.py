@@ -15,6 +15,7 @@ The run is bounded: a few hundred generated requests, well under 30 seconds.
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import time
@@ -416,3 +417,106 @@ def test_idle_and_half_sent_connections_do_not_block_others(emu: Emulator) -> No
     finally:
         for sock in held:
             sock.close()
+
+
+# --- hostile bodies: nesting depth and every Unicode category ---------------------------------
+
+# Every general category, surrogates ("Cs") and private use included: JSON's "\ud800" escapes
+# can spell any code point, and a lone surrogate is not a string SQLite (or UTF-8) can hold.
+CATEGORIES = (
+    "Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd", "Nl", "No", "Pc", "Pd", "Ps", "Pe",
+    "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Cn",
+)  # fmt: skip
+any_text = st.lists(
+    st.sampled_from(CATEGORIES).flatmap(lambda c: st.characters(categories=[c])),  # type: ignore[list-item]
+    min_size=1,
+    max_size=12,
+).map("".join)
+
+
+def _nest(raw: str, depth: int, kind: str) -> str:
+    """``raw`` JSON wrapped in ``depth`` arrays or objects, built as text (no recursion)."""
+    if kind == "array":
+        return "[" * depth + raw + "]" * depth
+    return '{"k":' * depth + raw + "}" * depth
+
+
+# (route, admin?, the body's string field(s)): every JSON body the emulator reads.
+_BODY_ROUTES = [
+    ("/api/users/oauth/google/login", False, ("accessToken",)),
+    ("/api/users/oauth/twitter/login", False, ("accessToken", "accessTokenSecret")),
+    ("/api/users/social/facebook/sdk/login", False, ("accessToken",)),
+    ("/api/users/oauth/google/request_url", False, ("permissions", "redirectAfterLoginUrl")),
+    ("/_emulator/faults", True, ("kind", "path")),
+    ("/_emulator/sessions/expire", True, ("userToken",)),
+    ("/_emulator/tokens", True, ("provider", "account")),
+    ("/_emulator/accounts/google", True, ("email", "name")),
+]
+
+
+def _assert_backendless_error_or_success(answer: requests.Response) -> None:
+    assert answer.status_code < 500, answer.text
+    if answer.status_code >= 400:
+        body = answer.json()
+        assert isinstance(body["code"], int)
+        assert isinstance(body["message"], str)
+        assert body["message"]
+
+
+@SETTINGS
+@given(
+    route=st.sampled_from(_BODY_ROUTES),
+    depth=st.one_of(st.integers(0, 40), st.integers(40, 5000)),
+    kind=st.sampled_from(["array", "object"]),
+    text=any_text,
+    where=st.sampled_from(["value", "key", "nested"]),
+)
+def test_hostile_bodies_get_a_backendless_error_never_a_500(
+    emu: Emulator,
+    http: requests.Session,
+    route: tuple[str, bool, tuple[str, ...]],
+    depth: int,
+    kind: str,
+    text: str,
+    where: str,
+) -> None:
+    path, admin, fields = route
+    if where == "value":
+        raw = json.dumps(dict.fromkeys(fields, text))
+    elif where == "key":
+        raw = json.dumps({text: "x", **dict.fromkeys(fields, "x")})
+    elif depth < 40:
+        raw = json.dumps({fields[0]: None}).replace("null", _nest(json.dumps(text), depth, kind))
+    else:
+        raw = _nest(json.dumps(dict.fromkeys(fields, text)), depth, kind)
+    headers = {"Content-Type": "application/json"}
+    if admin:
+        headers["X-Admin-Token"] = emu.admin_token
+    answer = http.post(emu.url + path, data=raw.encode(), headers=headers, timeout=5)
+    _count("hostile bodies sent")
+    _assert_backendless_error_or_success(answer)
+    if (depth >= 32 and where == "nested") or any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        _count("hostile bodies refused as malformed")
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["code"] == 8002, answer.text
+
+
+@pytest.mark.parametrize("route", [r[0] for r in _BODY_ROUTES])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 3000,
+        b'{"a":' * 3000,
+        b'{"accessToken": "\\ud800", "accessTokenSecret": "\\udfff", "userToken": "\\ud800"}',
+        b'{"kind": "error", "path": "\\udbff"}',
+        b'{"\\ud800": 1}',
+    ],
+    ids=["deep-array", "deep-object", "lone-surrogates", "fault-surrogate", "surrogate-key"],
+)
+def test_the_classic_hostile_bodies_are_8002(
+    emu: Emulator, http: requests.Session, route: str, raw: bytes
+) -> None:
+    headers = {"Content-Type": "application/json", "X-Admin-Token": emu.admin_token}
+    answer = http.post(emu.url + route, data=raw, headers=headers, timeout=5)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == 8002

@@ -40,12 +40,20 @@ def _report() -> Iterator[None]:
 
 
 def _get(
-    port: int, target: str, *, host: str | None = None, method: str = "GET", timeout: float = 5
+    port: int,
+    target: str,
+    *,
+    host: str | None = None,
+    method: str = "GET",
+    timeout: float = 5,
+    cookie: str | None = None,
 ) -> tuple[int, dict[str, str], str]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
         conn.putheader("Host", host if host is not None else f"127.0.0.1:{port}")
+        if cookie is not None:
+            conn.putheader("Cookie", cookie)
         conn.endheaders()
         answer = conn.getresponse()
         headers = {k.lower(): v for k, v in answer.getheaders()}
@@ -238,7 +246,7 @@ def test_a_replayed_redirect_after_the_login_finds_nobody() -> None:
 
     def walk(url: str) -> None:
         seen.append(url)
-        threading.Thread(target=_get_url, args=(url + "&code=12345678",), daemon=True).start()
+        _browse(url, "&code=12345678")
 
     result = run_in_browser(
         lambda r: r.redirect_url,
@@ -254,11 +262,26 @@ def test_a_replayed_redirect_after_the_login_finds_nobody() -> None:
     assert _refused(port)
 
 
-def _get_url(url: str) -> tuple[int, str]:
+def _start(start_url: str) -> tuple[str, str]:
+    """Open a sign-in's start URL as the person's browser: where it leads, and its cookie."""
+    parts = urlsplit(start_url)
+    assert parts.port is not None
+    status, headers, _ = _get(parts.port, parts.path)
+    assert status == 302
+    return headers["location"], headers["set-cookie"].split(";")[0]
+
+
+def _get_url(url: str, cookie: str | None = None) -> tuple[int, str]:
     parts = urlsplit(url)
     assert parts.port is not None
-    status, _, body = _get(parts.port, f"{parts.path}?{parts.query}", timeout=70)
+    status, _, body = _get(parts.port, f"{parts.path}?{parts.query}", timeout=70, cookie=cookie)
     return status, body
+
+
+def _browse(start_url: str, extra: str) -> None:
+    """The person's browser: the start URL, then (in a thread) the redirect back + ``extra``."""
+    target, cookie = _start(start_url)
+    threading.Thread(target=_get_url, args=(target + extra, cookie), daemon=True).start()
 
 
 # --- what it echoes ------------------------------------------------------------------------------
@@ -285,14 +308,16 @@ hostile = st.one_of(
 def test_echoed_values_are_escaped_in_the_page(error: str, description: str) -> None:
     pages: list[tuple[int, dict[str, str], str]] = []
 
-    def browser(url: str) -> None:
+    def browser(start_url: str) -> None:
+        url, cookie = _start(start_url)
+
         def walk() -> None:
             parts = urlsplit(url)
             assert parts.port is not None
             query = (
                 parts.query + "&" + urlencode({"error": error, "error_description": description})
             )
-            pages.append(_get(parts.port, f"{parts.path}?{query}", timeout=20))
+            pages.append(_get(parts.port, f"{parts.path}?{query}", timeout=20, cookie=cookie))
 
         threading.Thread(target=walk, daemon=True).start()
 
@@ -335,7 +360,7 @@ def _run(outcome: str) -> int:
             raise OSError("no browser")
         if outcome == "timeout":
             return
-        threading.Thread(target=_get_url, args=(url + "&code=12345678",), daemon=True).start()
+        _browse(url, "&code=12345678")
 
     def complete(callback: Callback) -> str:
         if outcome == "complete raises":
@@ -367,3 +392,90 @@ def test_port_released_on_every_path(outcome: str) -> None:
     while threading.active_count() > threads_before and time.monotonic() < deadline:
         time.sleep(0.02)
     assert threading.active_count() <= threads_before
+
+
+# --- the gate's rules, generated ------------------------------------------------------------------
+
+# One request: who sends it, and what. "person"/"attacker" are two browsers (cookie jars).
+request_kinds = st.sampled_from(
+    [
+        "start",
+        "redirect",
+        "redirect-wrong-state",
+        "redirect-no-state",
+        "redirect-other-path",
+        "foreign-start",
+        "foreign-redirect",
+        "post",
+    ]
+)
+steps = st.lists(st.tuples(st.sampled_from(["person", "attacker"]), request_kinds), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(plan=steps, bound=st.booleans())
+def test_the_gate_delivers_at_most_one_login_and_only_to_the_starting_browser(
+    plan: list[tuple[str, str]], bound: bool
+) -> None:
+    from backendless_auth.browser import LoginGate
+
+    gate = LoginGate(path="/callback")
+    if bound:
+        gate.bind("https://provider.example/authorize")
+    port = 4242
+    jars: dict[str, str] = {"person": "", "attacker": ""}
+    first_starter: str | None = None
+    starts = 0
+    delivered: list[str] = []
+    failed = False
+    for who, kind in plan:
+        _count("gate requests")
+        if kind in ("start", "foreign-start"):
+            target = gate.start_path
+        elif kind == "redirect-wrong-state":
+            target = "/callback?state=" + "x" * 32 + "&code=c"
+        elif kind == "redirect-no-state":
+            target = "/callback?code=c"
+        elif kind == "redirect-other-path":
+            target = f"/other?state={gate.state}&code=c"
+        else:
+            target = f"/callback?state={gate.state}&code=c"
+        foreign = kind.startswith("foreign")
+        before = (gate.started, gate.taken, gate.failure)
+        reply = gate.handle(
+            "POST" if kind == "post" else "GET",
+            target,
+            host_header=f"127.0.0.1:{port}",
+            cookie_header=jars[who],
+            port=port,
+            same_user=not foreign,
+        )
+        if foreign or kind == "post":
+            # Another user, or a POST, changes nothing and gets nothing.
+            assert (gate.started, gate.taken, gate.failure) == before
+            assert reply.callback is None
+            assert reply.failure is None
+            assert reply.set_cookie is None
+            assert reply.status in (403, 404)
+            continue
+        if kind == "start" and bound:
+            if reply.set_cookie is not None:
+                starts += 1
+                first_starter = first_starter or who
+                jars[who] = reply.set_cookie.split(";")[0]
+                assert reply.status == 302
+                assert reply.location is not None
+            elif reply.failure is not None:
+                failed = True
+        if reply.failure is not None:
+            failed = True
+        if reply.callback is not None:
+            delivered.append(who)
+            assert kind == "redirect"
+            assert not failed, "a login was delivered after the gate failed closed"
+            if bound:
+                assert who == first_starter, "delivered to a browser that did not start it"
+    assert starts <= 1
+    assert len(delivered) <= 1
+    if not bound:
+        assert starts == 0  # a printed link serves no start URL

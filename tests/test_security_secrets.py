@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -421,7 +422,19 @@ def run_every_flow(remote: RemoteEmulator, store_path: Path, found: Secrets) -> 
             opener=scripted_browser(found),
             timeout=30,
         )
-    found.keep(code_refused.value, request_token_refused.value)
+    # The token endpoint unreachable after the person signed in: requests' error holds the
+    # whole token request (code, verifier, client secret); ours must not keep it.
+    with pytest.raises(BackendlessError) as exchange_failed:
+        providers.fetch_provider_token(
+            google_provider.with_urls(
+                authorize_url=ep["authorize_url"], token_url="http://127.0.0.1:9/token"
+            ),
+            client_id=ep["client_id"],
+            client_secret=ep["client_secret"],
+            opener=scripted_browser(found),
+            timeout=30,
+        )
+    found.keep(code_refused.value, request_token_refused.value, exchange_failed.value)
     app.users.logout()
     app.close()
 
@@ -437,6 +450,53 @@ def run_every_flow(remote: RemoteEmulator, store_path: Path, found: Secrets) -> 
         again_keyed = remote.app(token_store=keyring_store)
         found.keep(keyring_store, again_keyed.users.get_current_user(), kept)
         again_keyed.users.logout()
+
+
+def exception_chain(error: BaseException) -> Iterator[BaseException]:
+    """The error and every exception reachable through ``__cause__`` and ``__context__``."""
+    seen: set[int] = set()
+    todo = [error]
+    while todo:
+        item = todo.pop()
+        if id(item) not in seen:
+            seen.add(id(item))
+            yield item
+            todo += [e for e in (item.__cause__, item.__context__) if e is not None]
+
+
+def run_hostile_answers(found: Secrets) -> None:
+    """Answers that carry a live token but cannot be used: errors of ours, tokens nowhere."""
+    import responses
+
+    from backendless_auth import HttpResponse
+
+    api_key = "HOSTILE-KEY-" + secrets.token_hex(8)
+    live = "LIVE-TOKEN-" + secrets.token_hex(12)
+    found.add(api_key, live)
+    user = json.dumps({"objectId": "u", "userStatus": "GUEST", "user-token": live})
+    answers = [
+        (200, user[: user.index(live) + len(live) + 1]),  # truncated after the token
+        (200, json.dumps({"objectId": "u", "user-token": live + "\r\nX-Evil: 1"})),
+        (200, json.dumps({"objectId": ["u"], "user-token": live})),
+        (400, json.dumps({"code": 3064, "message": "gone", "user-token": live})),
+        (400, json.dumps({"code": 8002, "message": " ", "errorData": {"userToken": live}})),
+        (200, "[" * 5000 + json.dumps(live)),
+        (502, "<html>" + "x" * 2040 + live + "</html>"),
+    ]
+    for status, body in answers:
+        with responses.RequestsMock() as mock:
+            mock.post(
+                f"https://api.backendless.com/APP/{api_key}/users/register/guest",
+                status=status,
+                body=body,
+                content_type="application/json",
+            )
+            app = Backendless(app_id="APP", api_key=api_key)
+            with pytest.raises(BackendlessError) as refused:
+                app.users.login_as_guest()
+            found.keep(refused.value, refused.value.__dict__)
+            assert isinstance(refused.value, HttpResponse) is False
+            assert app.users.user_token is None
 
 
 class BrokenKeyring(MemoryKeyring):
@@ -500,16 +560,29 @@ def test_no_secret_in_any_record_repr_str_or_exception(
         if path.is_file():
             assert remote.api_key not in path.read_text(errors="replace")
 
+    run_hostile_answers(seen)
     texts = [*capture.texts, printed]
+    chains = 0
     for obj in seen.objects:
         texts += [repr(obj), str(obj)]
         if isinstance(obj, BaseException):
-            texts += [repr(obj.args), str(getattr(obj, "body", ""))]
-            # The whole chain, suppressed context included: error reporters walk it.
-            chained = obj.__cause__ or obj.__context__
-            while chained is not None:
-                texts += [f"chained {type(chained).__name__}: {chained!s} {chained!r}"]
-                chained = chained.__cause__ or chained.__context__
+            chains += 1
+            # What an error reporter prints, and everything it can reach: both links of every
+            # exception in the chain (suppressed context included), their args and fields.
+            texts.append("".join(traceback.format_exception(obj)))
+            for chained in exception_chain(obj):
+                texts += [
+                    f"chained {type(chained).__name__}: {chained!s} {chained!r}",
+                    repr(chained.args),
+                    repr(getattr(chained, "__dict__", {})),
+                    str(getattr(chained, "body", "")),
+                    str(getattr(chained, "doc", "")),
+                ]
+                request = getattr(chained, "request", None)  # requests' and oauthlib's errors
+                if request is not None:
+                    texts += [repr(getattr(request, name, "")) for name in ("url", "body")]
+                    texts.append(repr(getattr(request, "headers", "")))
+    _FIGURES["error chains"] = chains
     leaks = [
         (secret[:4] + "…", text[:300]) for text in texts for secret in seen.values if secret in text
     ]

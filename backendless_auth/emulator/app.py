@@ -14,6 +14,8 @@ Error answers are ``{"code": int, "message": str}``; see :data:`ERROR_CODES`.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import logging
 import re
@@ -34,21 +36,24 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import pages
+from . import accounts, pages
 from .config import (
     BUILTIN_PROVIDERS,
     DEFAULT_FIELDS_MAPPING,
     DEFAULT_SCOPES,
     ID_FIELDS,
+    LEGACY_PROVIDER_CODES,
     OAUTH1_PROVIDERS,
     OAUTH2_PROVIDERS,
     PROVIDER_CODE,
     CustomProvider,
     ProviderSettings,
 )
+from .cors import LOOPBACK, CorsPolicy
 from .db import Database
 from .faults import FaultBox, FaultError, fault_from_json
-from .providers import Client, ProviderHub, new_account, redirect_url_allowed, userinfo
+from .providers import SERVING, Client, ProviderHub, new_account, redirect_url_allowed, userinfo
+from .recording import Recorders
 from .wire import (
     MAX_BODY,
     ApiError,
@@ -57,6 +62,7 @@ from .wire import (
     json_response,
     opt_bool,
     opt_mapping,
+    opt_scope,
     opt_str,
     read_json,
     req_str,
@@ -73,6 +79,12 @@ ERROR_CODES = {
     3080: "redirect URL not allowed",
     8002: "malformed JSON body",
     8007: "missing or invalid parameter, unknown provider, guestUser not a current guest",
+    3090: "the account is disabled (any login)",
+    **{
+        code: f"{meaning} (HTTP {status})"
+        for code, (status, meaning) in accounts.ACCOUNT_ERROR_CODES.items()
+        if code not in (3064, 8007)
+    },
 }
 
 FLOW_TTL = 600.0
@@ -111,11 +123,17 @@ _BL_MAP = Map(
             methods=["GET"],
         ),
         Rule("/users/logout", endpoint="logout", methods=["GET"]),
+        # What the official SDKs call beside the user service, and the legacy social routes.
+        Rule("/info", endpoint="info", methods=["GET"]),
+        Rule("/users/social/<provider>/sdk/login", endpoint="sdk_login", methods=["POST"]),
+        Rule("/users/social/oauth/<provider>/request_url", endpoint="popup_url", methods=["POST"]),
         Rule("/users/isvalidusertoken/<token>", endpoint="isvalid", methods=["GET"]),
         Rule("/data/Users/<object_id>", endpoint="get_user", methods=["GET"]),
+        *accounts.BACKENDLESS_RULES,
     ],
     strict_slashes=False,
     merge_slashes=False,
+    converters=accounts.CONVERTERS,
 )
 _PROVIDER_MAP = Map(
     [
@@ -146,6 +164,7 @@ _ADMIN_MAP = Map(
         Rule("/_emulator/faults", endpoint="faults", methods=["GET", "POST", "DELETE"]),
         Rule("/_emulator/providers", endpoint="providers", methods=["GET"]),
         Rule("/_emulator/providers/<provider>", endpoint="provider", methods=["PATCH"]),
+        *accounts.ADMIN_RULES,
     ],
     strict_slashes=False,
     merge_slashes=False,
@@ -180,8 +199,11 @@ class EmulatorApp:
         allowed_redirects: Iterable[str],
         seed: bool,
         seed_accounts: Mapping[str, list[dict[str, Any]]] | None = None,
+        cors_origins: Iterable[str] = (LOOPBACK,),
     ) -> None:
         self.db = db
+        self.cors = CorsPolicy(cors_origins)
+        self.recorders = Recorders()
         self.app_id = app_id
         self.api_key = api_key
         self.admin_token = admin_token
@@ -194,6 +216,8 @@ class EmulatorApp:
         self.providers: dict[str, ProviderSettings] = {}
         self.desktop: dict[str, Client] = {}
         self._lock = threading.Lock()
+        # Accounts with passwords (emulator/accounts.py): same Users table, same sessions.
+        self.accounts = accounts.AccountService(db, self.open_session)
         for code in BUILTIN_PROVIDERS:
             tag = secrets.token_hex(4)
             self.set_provider(
@@ -253,9 +277,24 @@ class EmulatorApp:
         self.db.add_account(provider, account["id"], account)
         return account
 
+    def snapshot(self) -> None:
+        """Remember the configuration as it is now: :meth:`reset` returns to it."""
+        self._configured = (
+            {code: dataclasses.replace(p) for code, p in self.providers.items()},
+            self.session_ttl,
+            copy.deepcopy(self.accounts.settings),
+        )
+
     def reset(self) -> None:
+        """Every table emptied (the app's identity kept), faults cleared, the providers and the
+        session lifetime as configured, the demo accounts seeded again."""
         self.db.reset()
         self.faults.clear()
+        configured = getattr(self, "_configured", None)
+        if configured is not None:
+            providers, self.session_ttl, settings = configured
+            self.accounts.settings = copy.deepcopy(settings)
+            self.providers = {code: dataclasses.replace(p) for code, p in providers.items()}
         if self.seed:
             self.seed_provider_accounts()
 
@@ -274,53 +313,77 @@ class EmulatorApp:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
         request.max_content_length = MAX_BODY
+        serving = SERVING.set(True)
         try:
             response = self.handle(request)
-        except ApiError as exc:
-            response = error_response(exc.code, exc.message, exc.status)
-        except HTTPException as exc:
-            response = error_response(exc.code or 400, exc.description or exc.name, exc.code or 400)
-            if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
-                response.headers["Allow"] = ", ".join(exc.valid_methods)
+        except (ApiError, HTTPException) as exc:
+            response = error_answer(exc)
         except Exception:
             log.exception("emulator: unexpected error on %s %s", request.method, request.path)
             response = error_response(0, "Internal emulator error", 500)
+        finally:
+            SERVING.reset(serving)
         return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
         path = request.path
         if path.startswith("/_emulator/") or path == "/_emulator":
             return self._admin(request)
-        fault = self.faults.take(request.method, path)
-        if fault is not None:
-            if fault.kind == "delay":
-                time.sleep(fault.delay)
-            elif fault.kind == "reset":
-                request.environ["backendless_auth.emulator.reset"] = True
-                return json_response({"code": 0, "message": "x" * 256})
-            else:
-                return error_response(
-                    fault.status, f"Injected fault: HTTP {fault.status}", fault.status
-                )
         if path.startswith("/_providers/"):
-            return self._provider_route(request)
+            return self._faulted(request) or self._provider_route(request)
+        # The Backendless side: CORS on every answer, errors included.
+        if self.cors.is_preflight(request):
+            return self.cors.preflight(request)
+        try:
+            response = self._faulted(request) or self._backendless_route(request)
+        except (ApiError, HTTPException) as exc:
+            response = error_answer(exc)
+        self.cors.decorate(request, response)
+        return response
+
+    def _faulted(self, request: Request) -> Response | None:
+        """The answer of a programmed fault for this request, if one fires."""
+        fault = self.faults.take(request.method, request.path)
+        if fault is None:
+            return None
+        if fault.kind == "delay":
+            time.sleep(fault.delay)
+            return None
+        if fault.kind == "reset":
+            request.environ["backendless_auth.emulator.reset"] = True
+            return json_response({"code": 0, "message": "x" * 256})
+        return error_response(fault.status, f"Injected fault: HTTP {fault.status}", fault.status)
+
+    def _backendless_route(self, request: Request) -> Response:
+        path = request.path
         if path == "/api" or path.startswith("/api/"):
             base = request.host_url + "api/"
+            if self.recorders:
+                self.recorders.record(request, path[4:], "domain")
             return self._backendless(request, path[4:] or "/", base)
         parts = path.split("/", 3)
         if len(parts) < 4 or not parts[1] or not parts[2] or parts[1].startswith("_"):
             raise NotFound("No such route")
         app_id, api_key, rest = parts[1], parts[2], parts[3]
+        server = self.accounts.is_server_key(api_key)  # the CloudCode key
         if not (
             secrets.compare_digest(app_id.upper().encode(), self.app_id.upper().encode())
-            and secrets.compare_digest(api_key.upper().encode(), self.api_key.upper().encode())
+            and (
+                secrets.compare_digest(api_key.upper().encode(), self.api_key.upper().encode())
+                or server
+            )
         ):
             raise ApiError(2002, "Application with the given id and API key does not exist")
+        request.environ[accounts.SERVER_KEY] = server
+        if self.recorders:
+            self.recorders.record(request, rest, "keyed")
         return self._backendless(request, "/" + rest, f"{request.host_url}{app_id}/{api_key}/")
 
     # --- the Backendless side --------------------------------------------------------------
     def _backendless(self, request: Request, route: str, base: str) -> Response:
         endpoint, args = _BL_MAP.bind("emulator").match(route, method=request.method)
+        if endpoint.startswith("accounts."):
+            return self.accounts.handle(endpoint, args, request)
         if endpoint == "guest":
             return self.guest_login()
         if endpoint == "logout":
@@ -331,6 +394,8 @@ class EmulatorApp:
             return Response(b"", status=200, content_type="text/plain")
         if endpoint == "isvalid":
             return json_response(self.db.session_user_id(args["token"]) is not None)
+        if endpoint == "info":
+            return json_response(self.app_info())
         if endpoint == "get_user":
             header = request.headers.get("user-token")
             if header is not None and self.db.session_user_id(header) is None:
@@ -339,12 +404,24 @@ class EmulatorApp:
             if user is None:
                 raise ApiError(1000, f"Entity with ID {args['object_id']} not found", 404)
             return json_response(user)
+        if endpoint in ("sdk_login", "popup_url"):
+            code = args["provider"].lower()
+            provider = self._provider(LEGACY_PROVIDER_CODES.get(code, code))
+            if endpoint == "sdk_login":
+                return self.token_login(request, provider)
+            return self.request_url(request, provider, base, popup=True)
         provider = self._provider(args["provider"])
         if endpoint == "login":
             return self.token_login(request, provider)
         if endpoint == "request_url":
             return self.request_url(request, provider, base)
         return self.callback(request, provider)
+
+    def app_info(self) -> dict[str, Any]:
+        """``GET <appPath>/info``: what the JS SDK reads at ``initApp`` (its logging levels, the
+        app id and key a domain-form client needs for Real-Time). No ``rtURL``: the emulator has
+        no Real-Time server."""
+        return {"appId": self.app_id, "apiKey": self.api_key, "loggers": []}
 
     def _provider(self, code: str) -> ProviderSettings:
         settings = self.providers.get(code.lower())
@@ -361,6 +438,10 @@ class EmulatorApp:
         return {**user, "user-token": token}
 
     def guest_login(self) -> Response:
+        return json_response(self.new_guest())
+
+    def new_guest(self) -> dict[str, Any]:
+        """A new guest user with an open session (its ``user-token`` in the answer)."""
         now = now_ms()
         object_id = new_id()
         user: dict[str, Any] = {
@@ -380,8 +461,7 @@ class EmulatorApp:
         }
         with self.db.transaction():
             self.db.put_user(user)
-            answer = self.open_session(user)
-        return json_response(answer)
+            return self.open_session(user)
 
     def token_login(self, request: Request, settings: ProviderSettings) -> Response:
         body = json_object(request)
@@ -397,6 +477,16 @@ class EmulatorApp:
         profile = self.fetch_profile(settings, token, secret)
         user = self.social_login(settings, profile, mapping, guest_id)
         return json_response(user)
+
+    def seed_social_user(
+        self, provider: str, account_id: str, guest_id: str | None = None
+    ) -> dict[str, Any]:
+        """Log a built-in provider's account in, in process: the user with a ``user-token``."""
+        settings = self._provider(provider)
+        account = self.hub.account(provider, account_id)
+        if account is None:
+            raise ApiError(8007, f"No {provider} account '{account_id}'")
+        return self.social_login(settings, userinfo(account), None, guest_id)
 
     def fetch_profile(
         self, settings: ProviderSettings, token: str, secret: str | None
@@ -449,6 +539,8 @@ class EmulatorApp:
             email = profile.get("email")
             if user is None and isinstance(email, str) and email:
                 user = self.db.find_user_by_email(email)
+            if user is not None and user.get("userStatus") == "DISABLED":
+                raise ApiError(3090, "User account is disabled")
             now = now_ms()
             if user is None:
                 object_id = new_id()
@@ -481,11 +573,13 @@ class EmulatorApp:
             self.db.link_identity(code, uid, user["objectId"])
             return self.open_session(user)
 
-    def request_url(self, request: Request, settings: ProviderSettings, base: str) -> Response:
+    def request_url(
+        self, request: Request, settings: ProviderSettings, base: str, *, popup: bool = False
+    ) -> Response:
         body = json_object(request)
         mapping = opt_mapping(body, "fieldsMapping")
-        permissions = opt_str(body, "permissions")
-        redirect = opt_bool(body, "redirect")
+        permissions = opt_scope(body, "permissions", settings.scope)
+        redirect = False if popup else opt_bool(body, "redirect")
         after = opt_str(body, "redirectAfterLoginUrl")
         domain = opt_str(body, "callbackUrlDomain")
         content_type = opt_str(body, "contentType")
@@ -503,6 +597,12 @@ class EmulatorApp:
             "fieldsMapping": mapping,
             "callback": callback,
         }
+        if popup:
+            # The legacy popup flow (the JS SDK's loginWithFacebook/GooglePlus/Twitter): the
+            # callback page hands the user to its opener with postMessage, and only to the page
+            # that started the flow (its Origin, when CORS allows it).
+            origin = request.headers.get("Origin")
+            flow["popup"] = origin if self.cors.allows(origin) else ""
         if settings.oauth1:
             client = self.hub.registry.client(code, settings.client_id)
             assert client is not None
@@ -554,6 +654,8 @@ class EmulatorApp:
             profile = self._callback_profile(request, settings, flow)
             user = self.social_login(settings, profile, flow.get("fieldsMapping"), None)
         except ApiError as exc:
+            if "popup" in flow:
+                return _html(pages.popup_page({"fault": exc.message}, flow["popup"]), 400)
             failure = {"error": exc.message, "code": exc.code}
             if after:
                 return Response(
@@ -564,6 +666,8 @@ class EmulatorApp:
                 status=400,
                 content_type="text/html; charset=utf-8",
             )
+        if "popup" in flow:
+            return _html(pages.popup_page(user, flow["popup"]), 200)
         success = {"userId": user["objectId"], "userToken": user["user-token"]}
         if after:
             location = add_params_to_uri(after, list(success.items()))
@@ -650,6 +754,8 @@ class EmulatorApp:
             given = auth[7:].strip()
         if not secrets.compare_digest(given.encode(), self.admin_token.encode()):
             raise ApiError(401, "The admin token is missing or wrong", 401)
+        if endpoint.startswith("accounts."):
+            return self.accounts.admin(endpoint, request)
         if endpoint == "reset":
             self.reset()
             return json_response({"reset": True})
@@ -733,6 +839,20 @@ class EmulatorApp:
         else:
             view["endpoints"] = endpoints_dict(code, host_url.rstrip("/"), self.desktop[code])
         return view
+
+
+def error_answer(exc: ApiError | HTTPException) -> Response:
+    """A Backendless error answer for one of ours or for werkzeug's routing errors."""
+    if isinstance(exc, ApiError):
+        return error_response(exc.code, exc.message, exc.status)
+    response = error_response(exc.code or 400, exc.description or exc.name, exc.code or 400)
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def _html(text: str, status: int) -> Response:
+    return Response(text, status=status, content_type="text/html; charset=utf-8")
 
 
 def endpoints_dict(code: str, url: str, desktop: Client) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """``emulator [--host H] [--port N] [--db FILE] [--config FILE]``: run the emulator as a process.
 
-Prints the URL, app id, API key and admin token, then serves until Ctrl+C or SIGTERM (exit 0).
+Prints the URL, app id, API key, admin token and CloudCode key, then serves until Ctrl+C or
+SIGTERM (exit 0).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  App id:       {emu.app_id}")
         print(f"  API key:      {emu.api_key}")
         print(f"  Admin token:  {emu.admin_token}")
+        print(f"  CloudCode key: {emu.cloud_code_key}")  # server-side calls (accounts.py)
         print(f"  Base URL:     {emu.base_url}")
         print(f"  Domain URL:   {emu.domain_url}")
         print("Press Ctrl+C to stop.", flush=True)

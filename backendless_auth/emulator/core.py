@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
-import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any
@@ -15,14 +15,19 @@ from .app import EmulatorApp, endpoints_dict
 from .config import (
     BUILTIN_PROVIDERS,
     OAUTH1_PROVIDERS,
+    AccountSettings,
     ConfigError,
     CustomProvider,
+    accounts_settings_from_mapping,
     custom_from_mapping,
     load_config,
 )
+from .cors import LOOPBACK, CorsPolicy
 from .db import Database
 from .faults import Fault, FaultKind
-from .server import close_connections, serve
+from .outbox import Email
+from .recording import RecordedRequest
+from .server import ServerLoop, close_connections, serve
 from .wire import ApiError
 
 if TYPE_CHECKING:
@@ -76,6 +81,27 @@ class OAuth1Endpoints:
 DEFAULT_SESSION_TTL = 3600.0
 
 
+def _cors_origins(given: Iterable[str] | None, cfg: Mapping[str, Any]) -> list[str]:
+    value = given if given is not None else cfg.get("corsOrigins", [LOOPBACK])
+    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        raise ConfigError("corsOrigins must be a list of origins (or 'loopback')")
+    origins = list(value)
+    try:
+        CorsPolicy(origins)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return origins
+
+
+def _object_id(user: Any) -> str | None:
+    if user is None or isinstance(user, str):
+        return user
+    found = user.get("objectId") if isinstance(user, Mapping) else getattr(user, "object_id", None)
+    if not isinstance(found, str):
+        raise ValueError("guest must be an objectId, a user in wire form or a BackendlessUser")
+    return found
+
+
 def _uuid() -> str:
     return str(uuid.uuid4()).upper()
 
@@ -104,7 +130,16 @@ class Emulator:
         disabled_providers: provider codes to disable.
         custom_providers: custom OAuth2 providers configured by URLs.
         seed: create two demo accounts per built-in provider (also after :meth:`reset`).
+        cors_origins: the web origins allowed to call the Backendless routes from a browser
+            (``"http://localhost:5173"``, or ``"loopback"`` for every loopback origin, the
+            default; ``[]`` turns CORS off). See :mod:`backendless_auth.emulator.cors`.
         verbose: log each request like werkzeug does.
+        cloud_code_key: fixed CloudCode (server-side) API key; the calls Backendless allows
+            only from server code need it in the URL (see :attr:`cloud_code_key`).
+        users: the options for accounts with passwords, an
+            :class:`~backendless_auth.emulator.config.AccountSettings` or a mapping in the
+            config file's ``"users"`` form (identity column, email confirmation, lockout,
+            password policy, custom roles); default: the config's ``"users"``.
     """
 
     def __init__(
@@ -122,7 +157,10 @@ class Emulator:
         disabled_providers: Iterable[str] = (),
         custom_providers: Sequence[CustomProvider] = (),
         seed: bool | None = None,
+        cors_origins: Iterable[str] | None = None,
         verbose: bool = False,
+        cloud_code_key: str | None = None,
+        users: AccountSettings | Mapping[str, Any] | None = None,
     ) -> None:
         cfg = load_config(config)
         self.host = host
@@ -147,6 +185,7 @@ class Emulator:
             allowed_redirects=[*cfg.get("allowedRedirects", []), *allowed_redirects],
             seed=bool(cfg.get("seed", True) if seed is None else seed),
             seed_accounts=cfg.get("accounts"),
+            cors_origins=_cors_origins(cors_origins, cfg),
         )
         try:
             for item in cfg.get("customProviders") or []:
@@ -166,33 +205,37 @@ class Emulator:
             self.configure_provider(code, enabled=False)
         for custom in custom_providers:
             self._app.add_custom(custom)
+        # Accounts with passwords.
+        self._app.accounts.cloud_code_key = pick(cloud_code_key, "cloudCodeKey", "cloud_code_key")
+        if isinstance(users, AccountSettings):
+            users.check()
+            self._app.accounts.settings = users
+        else:
+            self._app.accounts.settings = accounts_settings_from_mapping(
+                users if users is not None else cfg.get("users")
+            )
+        self._app.snapshot()
         self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._loop: ServerLoop | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> Emulator:
         """Start serving in a background thread (idempotent)."""
         if self._server is None:
             self._server = serve(self._app, self.host, self.port, verbose=self.verbose)
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="backendless-emulator",
-                daemon=True,
-            )
-            self._thread.start()
+            self._loop = ServerLoop(self._server)
+            self._loop.start()
         return self
 
     def stop(self) -> None:
         """Stop serving and close open connections; the database stays usable."""
         server, self._server = self._server, None
+        loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.stop()
         if server is not None:
-            server.shutdown()
             close_connections(server)
             server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
 
     def close(self) -> None:
         """Stop and close the database."""
@@ -364,13 +407,104 @@ class Emulator:
     def user(self, object_id: str) -> dict[str, Any] | None:
         return self._db.get_user(object_id)
 
+    def seed_guest(self) -> dict[str, Any]:
+        """Create a guest user with an open session, without a client: its wire form, with
+        ``user-token``."""
+        return self._app.new_guest()
+
+    def seed_user(
+        self,
+        provider: str = "google",
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        guest: Any = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """Create a social user, as if they had logged in with ``provider`` once.
+
+        A new account at the fake provider (``email``, ``name``, ``extra`` as for
+        :meth:`add_account`), then a login with it (upgrading ``guest`` if given: a guest's
+        objectId, its wire form, or the SDK's ``BackendlessUser``). Returns the user in wire
+        form, with a live ``user-token``.
+        """
+        account = self.add_account(provider, email=email, name=name, **extra)
+        guest_id = _object_id(guest)
+        try:
+            return self._app.seed_social_user(provider, account.id, guest_id)
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
+
     def expire_sessions(self, user_token: str | None = None) -> int:
         """Expire one user token, or all of them; returns how many were expired."""
         return self._db.expire_sessions(user_token)
 
     def reset(self) -> None:
-        """Forget users, sessions, provider accounts and tokens, and faults; re-seed."""
+        """Back to as new: every user, session, provider account and token, every record of
+        every table gone, faults cleared, the providers and ``session_ttl`` as constructed, the
+        demo accounts seeded again. The app id, API key and admin token stay."""
         self._app.reset()
+
+    # --- accounts with passwords -----------------------------------------------------------
+    @property
+    def cloud_code_key(self) -> str:
+        """The CloudCode (server-side) API key: ``/<APP_ID>/<CLOUD_CODE_KEY>/...``."""
+        return self._app.accounts.cloud_code_key
+
+    @property
+    def cloud_code_url(self) -> str:
+        """The Backendless base URL with the CloudCode key (what server code uses)."""
+        return f"{self.url}/{self.app_id}/{self.cloud_code_key}"
+
+    def server_app(self, **kwargs: Any) -> Backendless:
+        """A ``Backendless`` app on the CloudCode key, as server-side code would hold it."""
+        from backendless_auth import Backendless
+
+        return Backendless(
+            app_id=self.app_id, api_key=self.cloud_code_key, server_url=self.url, **kwargs
+        )
+
+    @property
+    def user_settings(self) -> AccountSettings:
+        """The live account options; changing an attribute applies to the next request."""
+        return self._app.accounts.settings
+
+    def configure_users(self, **options: Any) -> AccountSettings:
+        """Change account options in the config file's form, e.g.
+        ``configure_users(emailConfirmation=True, lockout={"attempts": 3, "seconds": 60})``."""
+        try:
+            self._app.accounts.settings.update(options)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(str(exc)) from None
+        return self._app.accounts.settings
+
+    def outbox(self, to: str | None = None, kind: str | None = None) -> list[Email]:
+        """The emails the emulator would have sent, oldest first (``to``: one address)."""
+        return [Email.from_wire(m) for m in self._app.accounts.outbox.list(to, kind)]
+
+    def clear_outbox(self) -> int:
+        """Empty the outbox; returns how many emails it held."""
+        return self._app.accounts.outbox.clear()
+
+    def roles(self, object_id: str) -> list[str]:
+        """A user's roles (system and custom), as ``users/userroles/<id>`` answers them."""
+        user = self._db.get_user(object_id)
+        return [] if user is None else self._app.accounts.roles_of(user)
+
+    @contextlib.contextmanager
+    def record_requests(self) -> Iterator[list[RecordedRequest]]:
+        """Collect the requests to the Backendless routes while the block runs (see
+        :mod:`.recording`)::
+
+            with emu.record_requests() as log:
+                app.users.login_as_guest()
+            assert [(r.method, r.route) for r in log] == [("POST", "users/register/guest")]
+        """
+        log = self._app.recorders.start()
+        try:
+            yield log
+        finally:
+            self._app.recorders.stop(log)
 
     # --- faults ----------------------------------------------------------------------------
     def set_fault(

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-_SCHEMA = """
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users (
     object_id TEXT PRIMARY KEY, email TEXT, is_guest INTEGER NOT NULL, data TEXT NOT NULL);
@@ -41,18 +42,26 @@ CREATE TABLE IF NOT EXISTS nonces (
 CREATE TABLE IF NOT EXISTS flows (
     state TEXT PRIMARY KEY, data TEXT NOT NULL, expires REAL NOT NULL);
 """
-
-_RESETTABLE = (
-    "users",
-    "identities",
-    "sessions",
-    "accounts",
-    "provider_tokens",
-    "grants",
-    "request_tokens",
-    "nonces",
-    "flows",
+    + (
+        # --- accounts with passwords (emulator/accounts.py, emulator/outbox.py) ----------------
+        # Password hashes live apart from the users' JSON, so that no answer can carry one.
+        """
+CREATE TABLE IF NOT EXISTS passwords (object_id TEXT PRIMARY KEY, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS login_failures (
+    object_id TEXT PRIMARY KEY, failures INTEGER NOT NULL, locked_until REAL);
+CREATE TABLE IF NOT EXISTS user_roles (
+    object_id TEXT NOT NULL, role TEXT NOT NULL, PRIMARY KEY (object_id, role));
+CREATE TABLE IF NOT EXISTS email_tokens (
+    digest TEXT PRIMARY KEY, kind TEXT NOT NULL, object_id TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);
+"""
+    )
 )
+
+#: Tables that :meth:`Database.reset` keeps: the app's identity. Every other table, whichever
+#: module created it, is emptied, so that a new table is covered without being listed.
+KEPT_ON_RESET = frozenset({"meta"})
 
 
 class Database:
@@ -94,10 +103,20 @@ class Database:
             row: tuple[Any, ...] | None = self._conn.execute(sql, params).fetchone()
             return row
 
+    def tables(self) -> list[str]:
+        """Every table of the database, internal SQLite ones excepted."""
+        rows = self.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+        return [str(r[0]) for r in rows]
+
     def reset(self) -> None:
+        """Empty every table but :data:`KEPT_ON_RESET`, in one transaction."""
         with self.transaction() as conn:
-            for table in _RESETTABLE:
-                conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            for table in self.tables():
+                if table not in KEPT_ON_RESET:
+                    quoted = '"' + table.replace('"', '""') + '"'
+                    conn.execute(f"DELETE FROM {quoted}")  # noqa: S608 - names from sqlite_master
 
     # --- meta -----------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

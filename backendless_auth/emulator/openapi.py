@@ -49,7 +49,9 @@ def openapi_document(server_url: str) -> dict[str, Any]:
         "type": "object",
         "properties": {
             "fieldsMapping": {"type": "object", "additionalProperties": {"type": "string"}},
-            "permissions": {"type": "string"},
+            "permissions": {
+                "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+            },
             "redirect": {"type": "boolean"},
             "redirectAfterLoginUrl": {"type": "string"},
             "callbackUrlDomain": {"type": "string"},
@@ -122,6 +124,43 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                     "200": _resp("result page", {"type": "string"}, "text/html"),
                     "302": _resp("redirect to redirectAfterLoginUrl"),
                     "400": _resp("failure page or error", {"type": "string"}, "text/html"),
+                },
+            }
+        },
+        "/api/info": {
+            "get": {
+                "operationId": "appInfo",
+                "responses": {
+                    "200": _resp(
+                        "what the JS SDK reads at initApp",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "appId": {"type": "string"},
+                                "apiKey": {"type": "string"},
+                                "loggers": {"type": "array", "items": {"type": "object"}},
+                            },
+                        },
+                    )
+                },
+            }
+        },
+        "/api/users/social/{provider}/sdk/login": {
+            "post": {
+                "operationId": "legacySdkLogin",
+                "parameters": [_PROVIDER],
+                "requestBody": _json_body(login_body, required=True),
+                "responses": {"200": _resp("the user with user-token", user), **_errors(400)},
+            }
+        },
+        "/api/users/social/oauth/{provider}/request_url": {
+            "post": {
+                "operationId": "legacyPopupUrl",
+                "parameters": [_PROVIDER],
+                "requestBody": _json_body(url_body),
+                "responses": {
+                    "200": _resp("the authorization URL", {"type": "string"}, "text/plain"),
+                    **_errors(400),
                 },
             }
         },
@@ -280,6 +319,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             }
         },
     }
+    paths.update(_account_paths(user))
     return {
         "openapi": "3.0.3",
         "info": {
@@ -315,6 +355,287 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                         "user-token": {"type": "string"},
                     },
                     "required": ["___class", "objectId", "userStatus"],
+                },
+            },
+        },
+    }
+
+
+# --- accounts with passwords (emulator/accounts.py) -----------------------------------------
+
+_TOKEN_HEADER = {"name": "user-token", "in": "header", "schema": {"type": "string"}}
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _account_paths(user: dict[str, Any]) -> dict[str, Any]:
+    users = {"type": "array", "items": user}
+    roles = {"type": "array", "items": {"type": "string"}}
+    empty = _resp("done (empty body)")
+    props = {"type": "object", "additionalProperties": True}
+    query = [
+        {"name": n, "in": "query", "required": False, "schema": schema}
+        for n, schema in (
+            ("loadRoles", {"type": "boolean"}),
+            ("where", {"type": "string"}),
+            ("props", {"type": "string"}),
+            ("property", {"type": "string"}),
+            ("excludeProps", {"type": "string"}),
+            ("sortBy", {"type": "string"}),
+            ("pageSize", {"type": "integer", "minimum": 1, "maximum": 100}),
+            ("offset", {"type": "integer", "minimum": 0}),
+        )
+    ]
+    return {
+        "/api/users/register": {
+            "post": {
+                "operationId": "register",
+                "parameters": [_TOKEN_HEADER],
+                "requestBody": _json_body(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "email": {"type": "string"},
+                            "password": {"type": "string"},
+                            "name": {"type": "string"},
+                            "blUserLocale": {"type": "string"},
+                        },
+                        "required": ["email", "password"],
+                        "additionalProperties": True,
+                    },
+                    required=True,
+                ),
+                "responses": {"200": _resp("the new user (not logged in)", user), **_errors(400)},
+            }
+        },
+        "/api/users/login": {
+            "post": {
+                "operationId": "login",
+                "requestBody": _json_body(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "login": {"type": "string"},
+                            "password": {"type": "string"},
+                            "objectId": {"type": "string"},
+                        },
+                    },
+                    required=True,
+                ),
+                "responses": {
+                    "200": _resp("the user with user-token", user),
+                    **_errors(400, 401),
+                },
+            }
+        },
+        "/api/users/verifypassowrd": {
+            "post": {
+                "operationId": "verifyPassword",
+                "parameters": [_TOKEN_HEADER],
+                "requestBody": _json_body(
+                    {"type": "object", "properties": {"password": {"type": "string"}}},
+                    required=True,
+                ),
+                "responses": {
+                    "200": _resp(
+                        "the check",
+                        {"type": "object", "properties": {"valid": {"type": "boolean"}}},
+                    ),
+                    **_errors(400),
+                },
+            }
+        },
+        "/api/users/restorepassword/{identity}": {
+            "get": {
+                "operationId": "restorePassword",
+                "parameters": [_path_param("identity")],
+                "responses": {"200": empty, **_errors(400)},
+            }
+        },
+        "/api/users/resendconfirmation/{identity}": {
+            "post": {
+                "operationId": "resendEmailConfirmation",
+                "parameters": [_path_param("identity")],
+                "responses": {"200": empty, **_errors(400)},
+            }
+        },
+        "/api/users/createEmailConfirmationURL/{identity}": {
+            "post": {
+                "operationId": "createEmailConfirmationURL",
+                "parameters": [_path_param("identity")],
+                "responses": {
+                    "200": _resp(
+                        "the link",
+                        {"type": "object", "properties": {"confirmationURL": {"type": "string"}}},
+                    ),
+                    **_errors(400),
+                },
+            }
+        },
+        "/api/users/{objectId}": {
+            "put": {
+                "operationId": "updateUser",
+                "parameters": [_path_param("objectId"), _TOKEN_HEADER],
+                "requestBody": _json_body(props, required=True),
+                "responses": {"200": _resp("the updated user", user), **_errors(400)},
+            }
+        },
+        "/api/users/{objectId}/status": {
+            "put": {
+                "operationId": "updateUserStatus",
+                "parameters": [_path_param("objectId")],
+                "requestBody": _json_body(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "userStatus": {
+                                "enum": ["ENABLED", "DISABLED", "EMAIL_CONFIRMATION_PENDING"]
+                            }
+                        },
+                        "required": ["userStatus"],
+                    },
+                    required=True,
+                ),
+                "responses": {"200": empty, **_errors(400)},
+            }
+        },
+        "/api/users/userroles": {
+            "get": {
+                "operationId": "getUserRoles",
+                "parameters": [_TOKEN_HEADER],
+                "responses": {"200": _resp("role names", roles), **_errors(400)},
+            }
+        },
+        "/api/users/userroles/{objectId}": {
+            "get": {
+                "operationId": "getUserRolesById",
+                "parameters": [_path_param("objectId")],
+                "responses": {"200": _resp("role names", roles), **_errors(400)},
+            }
+        },
+        "/api/users/role/{role}": {
+            "get": {
+                "operationId": "findByRole",
+                "parameters": [_path_param("role"), *query],
+                "responses": {"200": _resp("users", users), **_errors(400)},
+            }
+        },
+        **{
+            f"/api/users/{op}": {
+                "post": {
+                    "operationId": op,
+                    "requestBody": _json_body(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "user": {"type": "string"},
+                                "roleName": {"type": "string"},
+                            },
+                            "required": ["user", "roleName"],
+                        },
+                        required=True,
+                    ),
+                    "responses": {"200": empty, **_errors(400)},
+                }
+            }
+            for op in ("assignRole", "unassignRole")
+        },
+        "/api/users/userclassprops": {
+            "get": {
+                "operationId": "describeUserClass",
+                "responses": {
+                    "200": _resp("the columns", {"type": "array", "items": {"type": "object"}})
+                },
+            }
+        },
+        "/api/users/email/confirm/{token}": {
+            "get": {
+                "operationId": "confirmEmailPage",
+                "parameters": [_path_param("token")],
+                "responses": {
+                    "200": _resp("confirmed", {"type": "string"}, "text/html"),
+                    "400": _resp("unknown or expired link", {"type": "string"}, "text/html"),
+                },
+            }
+        },
+        "/api/users/password/reset/{token}": {
+            "get": {
+                "operationId": "resetPasswordPage",
+                "parameters": [_path_param("token")],
+                "responses": {
+                    "200": _resp("the form", {"type": "string"}, "text/html"),
+                    "400": _resp("unknown or expired link", {"type": "string"}, "text/html"),
+                },
+            },
+            "post": {
+                "operationId": "resetPasswordSubmit",
+                "parameters": [_path_param("token")],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "csrf": {"type": "string"},
+                                    "password": {"type": "string"},
+                                    "confirm": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _resp("changed", {"type": "string"}, "text/html"),
+                    "400": _resp("refused", {"type": "string"}, "text/html"),
+                    "403": _resp("CSRF check failed", {"type": "string"}, "text/html"),
+                },
+            },
+        },
+        "/_emulator/outbox": {
+            "get": {
+                "operationId": "listOutbox",
+                "security": _ADMIN,
+                "parameters": [
+                    {"name": "to", "in": "query", "schema": {"type": "string"}},
+                    {"name": "kind", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": _resp("the emails", {"type": "array", "items": {"type": "object"}}),
+                    **_errors(401),
+                },
+            },
+            "delete": {
+                "operationId": "clearOutbox",
+                "security": _ADMIN,
+                "responses": {"200": _resp("count", {"type": "object"}), **_errors(401)},
+            },
+        },
+        "/_emulator/settings/users": {
+            "get": {
+                "operationId": "getUserSettings",
+                "security": _ADMIN,
+                "responses": {"200": _resp("the settings", {"type": "object"}), **_errors(401)},
+            },
+            "patch": {
+                "operationId": "configureUsers",
+                "security": _ADMIN,
+                "requestBody": _json_body(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "emailConfirmation": {"type": "boolean"},
+                            "lockout": {"type": "object"},
+                            "passwordPolicy": {"type": "object"},
+                            "roles": {"type": "array", "items": {"type": "string"}},
+                        },
+                    }
+                ),
+                "responses": {
+                    "200": _resp("the settings", {"type": "object"}),
+                    **_errors(400, 401),
                 },
             },
         },

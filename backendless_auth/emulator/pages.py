@@ -95,3 +95,63 @@ def result_page(outcome: dict[str, Any], ok: bool) -> str:
 def error_page(message: str) -> str:
     """A provider-side error that cannot be sent back to the client (bad client or redirect)."""
     return _page("Error", f"<h1 id='title'>Error</h1><p id='error'>{escape(message)}</p>")
+
+
+# --- accounts with passwords: the pages behind the outbox's links (see .accounts) ------------
+#
+# * message page: ``<h1 id='title'>`` and ``<p id='message'>``;
+# * reset page: ``<form id='reset-form' method='post'>`` with ``<input type='password'
+#   name='password' id='password'>``, ``<input type='password' name='confirm' id='confirm'>``,
+#   a hidden ``csrf`` field and ``<button type='submit' id='submit'>``; an error above the form
+#   in ``<p id='error'>``.
+
+
+def message_page(title: str, message: str) -> str:
+    """A one-message page (email confirmed, link expired, password changed...)."""
+    return _page(title, f"<h1 id='title'>{escape(title)}</h1><p id='message'>{escape(message)}</p>")
+
+
+def reset_password_page(identity: str, csrf: str, policy: str, error: str | None = None) -> str:
+    """The form that sets a new password; it posts back to its own URL."""
+    problem = f"<p id='error' class='deny'>{escape(error)}</p>" if error else ""
+    body = (
+        "<h1 id='title'>Choose a new password</h1>"
+        f"<p class='note'>For <code id='identity'>{escape(identity)}</code>. "
+        f"<span id='policy'>{escape(policy)}</span></p>{problem}"
+        "<form id='reset-form' method='post'>"
+        f"<input type='hidden' name='csrf' value='{escape(csrf)}'>"
+        "<label>New password <input type='password' name='password' id='password' required"
+        " autocomplete='new-password'></label>"
+        "<label>Repeat it <input type='password' name='confirm' id='confirm' required"
+        " autocomplete='new-password'></label>"
+        "<button type='submit' id='submit'>Set the new password</button></form>"
+    )
+    return _page("Reset your password", body)
+
+
+def popup_page(payload: dict[str, Any], origin: str) -> str:
+    """The legacy popup flow's callback page: posts ``payload`` (the user with its
+    ``user-token``, or ``{"fault": message}``) as a JSON string to ``window.opener`` at
+    ``origin`` only, then closes. Without an allowed origin nothing is posted and the page only
+    says what happened (without the token)."""
+    ok = "fault" not in payload
+    title = "Signed in" if ok else "Sign-in failed"
+    shown = {"objectId": payload.get("objectId"), "email": payload.get("email")} if ok else payload
+    script = ""
+    if origin:
+        # JSON inside a <script>: escape what could end the element or the string.
+        data = json.dumps(json.dumps(payload, separators=(",", ":")))
+        for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+            data = data.replace(char, escaped)
+        data = data.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        script = (
+            "<script>(function(){var w=window.opener;if(w){"
+            f"w.postMessage({data},{json.dumps(origin)});window.close();}}}})();</script>"
+        )
+    body = (
+        f"<h1 id='title'>{title}</h1>"
+        f"<pre id='result'>{escape(json.dumps(shown, indent=2))}</pre>"
+        "<p class='note'>You can close this window.</p>"
+        f"{script}"
+    )
+    return _page(title, body)

@@ -20,7 +20,9 @@ with any port (RFC 8252) and must use PKCE S256.
 from __future__ import annotations
 
 import base64
+import contextvars
 import json
+import logging
 import re
 import secrets
 import time
@@ -45,6 +47,33 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # for "/" in http(s) URLs and drops tabs and newlines, so "http://evil.example\@127.0.0.1/"
 # is loopback to urlsplit but evil.example to a browser.
 _AMBIGUOUS = re.compile(r"[\\\s\x00-\x1f\x7f-\x9f]")
+
+
+# --- oauthlib's own logging -------------------------------------------------------------------
+# oauthlib's server classes log grants (authorization codes, states), request tokens and
+# verifiers at DEBUG. Inside the emulator those are live secrets of the flows it serves, so its
+# records are dropped on the emulator's request threads; oauthlib used elsewhere in the process
+# (the SDK's own provider flows) logs as before.
+SERVING: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "backendless_auth_emulator_serving", default=False
+)
+
+
+class _QuietWhileServing(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not SERVING.get()
+
+
+_QUIET = _QuietWhileServing()
+
+
+def quiet_oauthlib() -> None:
+    """Attach the filter to every oauthlib logger that exists (idempotent)."""
+    names = [n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] == "oauthlib"]
+    for name in ["oauthlib", *names]:
+        logger = logging.getLogger(name)
+        if _QUIET not in logger.filters:
+            logger.addFilter(_QUIET)
 
 
 @dataclass
@@ -540,6 +569,7 @@ class ProviderHub:
     """All fake providers, their endpoints and the in-process shortcuts the emulator uses."""
 
     def __init__(self, db: Database, web_redirect_ok: Callable[[str, str], bool]) -> None:
+        quiet_oauthlib()
         self.db = db
         self.registry = _Registry(db, web_redirect_ok)
         self.oauth2: dict[str, oauth2.WebApplicationServer] = {}

@@ -276,7 +276,12 @@ def test_expire_sessions_helper(keyed: Client) -> None:
 def test_unknown_routes_and_methods(emu: Emulator, keyed: Client) -> None:
     import requests
 
-    for url in (f"{emu.url}/", f"{emu.url}/nope", f"{emu.url}/api/users/nope", f"{emu.base_url}/x"):
+    for url in (
+        f"{emu.url}/",
+        f"{emu.url}/nope",
+        f"{emu.url}/api/users/no/such/route",
+        f"{emu.base_url}/x",
+    ):
         assert_error(requests.get(url, timeout=5), 404, status=404)
     assert_error(keyed.get("users/register/guest"), 405, status=405)
     resp = keyed.post("users/logout")

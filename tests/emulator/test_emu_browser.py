@@ -66,7 +66,9 @@ def test_request_url_three_answer_modes(client: Client) -> None:
         ({"redirectAfterLoginUrl": "javascript:alert(1)"}, 3080),
         ({"callbackUrlDomain": "https://evil.example"}, 3080),
         ({"redirect": "no"}, 8007),
-        ({"permissions": ["email"]}, 8007),
+        ({"permissions": [1]}, 8007),
+        ({"permissions": ["email", ""]}, 8007),
+        ({"permissions": {"email": True}}, 8007),
         ({"fieldsMapping": []}, 8007),
     ],
 )
