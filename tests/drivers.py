@@ -25,7 +25,7 @@ import contextlib
 import functools
 import inspect
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import anyio.from_thread
@@ -70,12 +70,26 @@ def _forward_to_requests(session: requests.Session, request: httpx.Request) -> h
             headers={k: v for k, v in request.headers.items() if k.lower() in _KEPT_HEADERS},
             data=request.content or None,
             allow_redirects=False,
+            stream=True,
         )
+        # The bytes as sent, still compressed: the async transport decodes them itself.
+        raw = answer.raw.read(decode_content=False)
     except requests.RequestException as exc:
         error = _to_httpx_error(exc, request)
         raise error from error.__cause__  # the TLS cause stays: it is what says "TLS"
-    headers = [(k, v) for k, v in answer.headers.items() if k.lower() != "content-encoding"]
-    return httpx.Response(answer.status_code, headers=headers, content=answer.content)
+    return httpx.Response(
+        answer.status_code, headers=list(answer.headers.items()), stream=_Raw(raw)
+    )
+
+
+class _Raw(httpx.AsyncByteStream):
+    """A body streamed as it came, so that httpx hands it to the transport unread."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self._data
 
 
 # What the SDK itself sets; httpx's own defaults (user-agent, accept-encoding) stay out.
