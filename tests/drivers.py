@@ -162,8 +162,9 @@ class _BlockingUsers:
 class BlockingAsyncApp:
     """An :class:`~backendless_auth.AsyncBackendless` used from blocking code.
 
-    Takes the keywords of :class:`~backendless_auth.Backendless`: ``session=`` (``http=
-    "responses"`` only) is the ``requests.Session`` the requests are forwarded to;
+    Takes the keywords of :class:`~backendless_auth.Backendless`: ``session=`` is the
+    ``requests.Session`` the requests are forwarded to (``http="responses"``), or stands for an
+    ``httpx.AsyncClient`` of the caller's with the same ``verify`` (``http="httpx"``);
     ``transport=`` a blocking in-memory test transport, awaited in place.
     """
 
@@ -185,7 +186,13 @@ class BlockingAsyncApp:
             self._client = httpx.AsyncClient(transport=_ForwardWhileMocked(session))
             kwargs["http_client"] = self._client
         elif session is not None:
-            raise TypeError("session= is for the sync app; pass http_client= to an async one")
+            # The caller's own session stands for the caller's own client: its verify setting
+            # (a flag, or a CA bundle) carried over.
+            verify: Any = session.verify
+            if isinstance(verify, str):
+                verify = ssl.create_default_context(cafile=verify)
+            self._client = httpx.AsyncClient(verify=verify)
+            kwargs["http_client"] = self._client
         try:
             self.app = AsyncBackendless(**kwargs)
         except BaseException:
