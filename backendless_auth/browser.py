@@ -886,11 +886,7 @@ class LoopbackReceiver:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                more = f" {hint}" if hint else ""
-                raise LoginTimeoutError(
-                    f"the sign-in did not come back within {timeout:g} seconds.{more} "
-                    "Start it again."
-                )
+                raise login_timeout_error(timeout, hint)
             try:
                 got = self._inbox.get(timeout=min(remaining, _POLL))
             except queue.Empty:
@@ -939,6 +935,14 @@ class LoopbackReceiver:
         self._verdict.wait(_VERDICT_WAIT)
         with self._lock:
             return self.gate.verdict(), True
+
+
+def login_timeout_error(timeout: float, hint: str) -> LoginTimeoutError:
+    """The error for a login whose redirect did not come back (every receiver's)."""
+    more = f" {hint}" if hint else ""
+    return LoginTimeoutError(
+        f"the sign-in did not come back within {timeout:g} seconds.{more} Start it again."
+    )
 
 
 # --- opening the browser ---------------------------------------------------------------------
