@@ -12,7 +12,8 @@ in a worker thread, through an anyio blocking portal. Two ways to use it:
   while ``responses`` is active, so that ``responses`` answers and records it as for the sync
   app (and sends it over real HTTP otherwise); by default
   (``http="httpx"``) the async app sends over real HTTP with its own
-  :class:`~backendless_auth.HttpxTransport` (the emulator tests).
+  :class:`~backendless_auth.HttpxTransport` (the emulator tests). The module's ``providers``
+  becomes a :class:`BlockingProviders`: the provider flows' async twins, called blocking.
 * ``both_drivers(driver, **kwargs)``: a context manager giving either app, for a fixture
   parametrized with :data:`DRIVERS`.
 
@@ -36,7 +37,7 @@ import requests.adapters
 import urllib3.exceptions
 
 import backendless_auth
-from backendless_auth import AsyncBackendless, Backendless, HttpResponse
+from backendless_auth import AsyncBackendless, Backendless, HttpResponse, providers
 
 DRIVERS = ["sync", "asyncio", "trio"]
 """The services a parametrized test runs through: blocking, and async on each event loop."""
@@ -240,6 +241,32 @@ class BlockingAsyncApp:
         self.close()
 
 
+class BlockingProviders:
+    """Stands in for the module ``backendless_auth.providers`` under an async driver.
+
+    ``login_with_provider(app.users, ...)`` and ``fetch_provider_token(...)`` run their async
+    twins through the portal; everything else is the module's own.
+    """
+
+    def __init__(self, portal: anyio.from_thread.BlockingPortal) -> None:
+        object.__setattr__(self, "_portal", portal)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(providers, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(providers, name, value)  # monkeypatch.setattr(providers, ...) reaches the module
+
+    def login_with_provider(self, users: Any, *args: Any, **kwargs: Any) -> Any:
+        service = users.service if isinstance(users, _BlockingUsers) else users
+        flow = functools.partial(providers.login_with_provider_async, service, *args, **kwargs)
+        return self._portal.call(flow)
+
+    def fetch_provider_token(self, *args: Any, **kwargs: Any) -> Any:
+        flow = functools.partial(providers.fetch_provider_token_async, *args, **kwargs)
+        return self._portal.call(flow)
+
+
 class _Portals:
     """One blocking portal (an event loop in a thread) per async backend, for the session."""
 
@@ -335,6 +362,10 @@ def _swap_backendless(
     factory = AppFactory(portals.get(service_driver), marker.kwargs.get("http", "httpx"))
     if getattr(request.module, "Backendless", None) is Backendless:
         monkeypatch.setattr(request.module, "Backendless", factory)
+    if getattr(request.module, "providers", None) is providers:
+        monkeypatch.setattr(
+            request.module, "providers", BlockingProviders(portals.get(service_driver))
+        )
     monkeypatch.setattr(backendless_auth, "Backendless", factory)
     try:
         yield

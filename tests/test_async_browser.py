@@ -178,3 +178,32 @@ async def test_the_receiver_answers_garbage_and_strangers_without_stopping(app: 
         assert not _port_is_free(port)  # still waiting for the real redirect
         tg.cancel_scope.cancel()
     assert _port_is_free(port)
+
+
+async def test_cancelling_a_provider_flow_frees_the_port_at_once(
+    emu: Emulator, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backendless_auth import providers
+
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    ep = emu.provider_endpoints("google")
+    google = providers.GOOGLE.with_urls(authorize_url=ep.authorize_url, token_url=ep.token_url)
+    holding = Holding()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(
+            lambda: providers.login_with_provider_async(
+                app.users, google, client_id=ep.client_id, opener=holding, timeout=300
+            )
+        )
+        with anyio.fail_after(30):
+            await holding.called.wait()
+        assert not _port_is_free(holding.port)
+        tg.cancel_scope.cancel()
+    assert _port_is_free(holding.port)
+
+
+async def test_the_async_provider_flow_wants_the_async_service(emu: Emulator) -> None:
+    from backendless_auth import InvalidArgumentError, providers
+
+    with emu.app() as sync_app, pytest.raises(InvalidArgumentError, match="AsyncUserService"):
+        await providers.login_with_provider_async(sync_app.users, "google", client_id="x")  # type: ignore[arg-type]
