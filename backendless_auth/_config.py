@@ -190,27 +190,59 @@ class AppConfig:
         )
 
 
-def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def settings_from_env(
+    environ: Mapping[str, str] | None = None, *, complete: bool = True
+) -> dict[str, str]:
     """Read the ``BACKENDLESS_*`` variables into ``Backendless(...)`` keyword arguments.
 
+    Every message names the variable to set or fix, not the keyword argument it becomes.
+
+    Args:
+        environ: The variables to read; ``os.environ`` by default.
+        complete: Require a whole address (app id and API key, or a domain). The command line
+            passes ``False`` and completes the address with its options.
+
     Raises:
-        ConfigurationError: None of the variables is set.
+        ConfigurationError: No variable names an app, one of ``BACKENDLESS_APP_ID`` and
+            ``BACKENDLESS_API_KEY`` is missing, both forms are set, or a value is malformed.
     """
     env = os.environ if environ is None else environ
-    settings = {
-        name: env[variable]
-        for name, variable in (
-            ("app_id", ENV_APP_ID),
-            ("api_key", ENV_API_KEY),
-            ("domain", ENV_DOMAIN),
-            ("server_url", ENV_SERVER_URL),
-        )
-        if env.get(variable)
+    variables = {
+        "app_id": ENV_APP_ID,
+        "api_key": ENV_API_KEY,
+        "domain": ENV_DOMAIN,
+        "server_url": ENV_SERVER_URL,
     }
+    settings = {name: env[variable] for name, variable in variables.items() if env.get(variable)}
+    for name in ("app_id", "api_key"):
+        if name in settings and not _KEY_PATTERN.fullmatch(settings[name]):
+            raise ConfigurationError(
+                f"{variables[name]} may hold only letters, digits, '-' and '_' (copy it from "
+                "the Backendless console: Backend, Overview)",
+                argument=name,
+            )
+    if not complete:
+        return settings
     if not settings.keys() & {"app_id", "api_key", "domain"}:
         raise ConfigurationError(
             f"set {ENV_APP_ID} and {ENV_API_KEY} (and optionally {ENV_SERVER_URL}), "
             f"or {ENV_DOMAIN}, to name the Backendless app",
             argument="environ",
         )
+    if "domain" in settings:
+        both = [variables[name] for name in ("app_id", "api_key", "server_url") if name in settings]
+        if both:
+            raise ConfigurationError(
+                f"{ENV_DOMAIN} and {' and '.join(both)} are both set: they name the app in two "
+                f"ways; unset {ENV_DOMAIN}, or {' and '.join(both)}",
+                argument="domain",
+            )
+        return settings
+    for name, other in (("app_id", "api_key"), ("api_key", "app_id")):
+        if name not in settings:
+            raise ConfigurationError(
+                f"{variables[other]} is set but {variables[name]} is not: set both (from the "
+                f"Backendless console: Backend, Overview), or {ENV_DOMAIN} instead",
+                argument=name,
+            )
     return settings

@@ -189,19 +189,56 @@ class BackendlessUser:
         printer.text(repr(self) if not cycle else "BackendlessUser(...)")
 
     def _repr_html_(self) -> str:
+        """The user as a two-column table for notebooks: dates as dates, empty cells empty.
+
+        Backendless's date columns (epoch milliseconds) show as UTC date and time, lists and
+        objects as compact JSON, ``None`` and empty lists as nothing; the session token as
+        ``••••••``, never in clear.
+        """
         import html  # notebooks only
 
-        rows = [("objectId", self.object_id)]
+        rows: list[tuple[str, Any]] = [("objectId", self.object_id)]
         rows += [
-            (key, value) for key, value in sorted(self.properties.items()) if key != "objectId"
+            (key, value)
+            for key, value in sorted(self.properties.items())
+            if key not in (_wire.OBJECT_ID, _wire.CLASS)
         ]
-        rows.append(("user-token", _MASK if self.user_token else "(none)"))
+        rows.append((_wire.USER_TOKEN, _MASK if self.user_token else None))
         body = "".join(
             f"<tr><th style='text-align:left'>{html.escape(str(key))}</th>"
-            f"<td style='text-align:left'>{html.escape(str(value))}</td></tr>"
+            f"<td style='text-align:left'>{html.escape(_cell(key, value))}</td></tr>"
             for key, value in rows
         )
         return f"<table><caption>BackendlessUser</caption>{body}</table>"
+
+
+# Backendless's own date columns: epoch milliseconds on the wire.
+_DATE_COLUMNS = frozenset({"created", "updated", "lastLogin"})
+
+
+def _cell(column: str, value: Any) -> str:
+    """How a column's value reads in a table cell."""
+    datetime = _dt
+    if value is None or value == [] or value == {} or value == "":
+        return ""
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(datetime.timezone.utc)
+            return str(value.strftime("%Y-%m-%d %H:%M:%S UTC"))
+        return str(value.strftime("%Y-%m-%d %H:%M:%S"))
+    if isinstance(value, datetime.date):
+        return str(value.isoformat())
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if column in _DATE_COLUMNS and isinstance(value, (int, float)):
+        try:
+            moment = datetime.datetime.fromtimestamp(value / 1000, tz=datetime.timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return str(value)
+        return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))
+    return str(value)
 
 
 @attrs.frozen

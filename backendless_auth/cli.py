@@ -95,8 +95,10 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors honour ``--json``."""
 
     json_errors = False
+    secret_values: tuple[str, ...] = ()
 
     def error(self, message: str) -> NoReturn:
+        message = _hide_quoted_values(_mask_values(message, _Parser.secret_values))
         if self.json_errors:
             _print_json_error(sys.stderr, "UsageError", message, None, EXIT_USAGE)
             raise SystemExit(EXIT_USAGE)
@@ -206,6 +208,12 @@ def _build_parser() -> _Parser:
     login.add_argument("--stay", action="store_true", help="keep the session for later commands")
     login.add_argument(
         "--no-open", action="store_true", help="print the sign-in URL instead of opening it"
+    )
+    login.add_argument(
+        "--paste",
+        action="store_true",
+        help="with --browser: also accept the address the browser ended on, pasted on stdin "
+        "(for a browser on another machine; offered at a terminal without --paste)",
     )
     login.add_argument(
         "--upgrade-guest",
@@ -318,19 +326,25 @@ def _note(args: argparse.Namespace, line: str) -> None:
 
 
 def _make_store(kind: str, path: str | None) -> TokenStore:
+    # The file and memory stores come from their own modules: ``token`` in a shell loop
+    # should not pay for the keyring's.
+    if kind == "memory":
+        from ._stores_memory import MemoryTokenStore
+
+        return MemoryTokenStore()
+    if kind == "file":
+        from ._stores_file import FileTokenStore
+
+        return FileTokenStore(path)
     from . import stores
 
-    if kind == "memory":
-        return stores.MemoryTokenStore()
-    if kind == "file":
-        return stores.FileTokenStore(path)
     if kind == "keyring":
         return stores.KeyringTokenStore()
     return stores.default_token_store(path=path)
 
 
-def _make_app(args: argparse.Namespace) -> Backendless:
-    from . import Backendless
+def _app_parts(args: argparse.Namespace) -> tuple[dict[str, Any], TokenStore]:
+    """The app's keyword arguments and its token store, from the options and the environment."""
     from ._config import settings_from_env
     from .exceptions import ConfigurationError
 
@@ -347,10 +361,11 @@ def _make_app(args: argparse.Namespace) -> Backendless:
         "server_url": args.server_url,
     }
     given = {name: value for name, value in flags.items() if value is not None}
-    try:
-        settings: dict[str, str] = settings_from_env()
-    except ConfigurationError:
-        settings = {}
+    # The options complete (or replace) what the variables say; a domain set beside an app id
+    # in the environment alone is refused by the variables' own checks, which name them.
+    settings: dict[str, str] = settings_from_env(
+        complete=not given and bool(os.environ.get("BACKENDLESS_DOMAIN"))
+    )
     # A form named on the command line replaces the other form found in the environment.
     if "domain" in given:
         settings = {}
@@ -363,11 +378,54 @@ def _make_app(args: argparse.Namespace) -> Backendless:
             "--domain, or set BACKENDLESS_APP_ID and BACKENDLESS_API_KEY, or BACKENDLESS_DOMAIN",
             EXIT_USAGE,
         )
+    if "domain" not in settings:
+        for name, option, variable in (
+            ("app_id", "--app-id", "BACKENDLESS_APP_ID"),
+            ("api_key", "--api-key", "BACKENDLESS_API_KEY"),
+        ):
+            if name not in settings:
+                raise _Failure(
+                    f"the app id and the API key go together: {option} or ${variable} is "
+                    "missing (both are in the Backendless console: Backend, Overview)",
+                    EXIT_USAGE,
+                )
     options: dict[str, Any] = dict(settings)
     if args.timeout is not None:
         options["timeout"] = args.timeout
     path = args.store_path or os.environ.get(ENV_STORE_PATH) or None
-    return Backendless(token_store=_make_store(kind, path), **options)
+    return options, _make_store(kind, path)
+
+
+def _make_app(args: argparse.Namespace) -> Backendless:
+    from . import Backendless
+
+    options, store = _app_parts(args)
+    return Backendless(token_store=store, **options)
+
+
+def _stored_token(args: argparse.Namespace) -> str | None:
+    """The kept session's token, read from the store alone: no app, no HTTP client.
+
+    ``token`` runs in shell loops (``$(backendless-auth token)``); building the app would
+    import requests for nothing. The namespace and the store are the app's own, so this is
+    the token ``Backendless(...).users.user_token`` gives.
+    """
+    from ._config import AppConfig
+
+    options, store = _app_parts(args)
+    config = AppConfig.create(
+        app_id=options.get("app_id"),
+        api_key=options.get("api_key"),
+        domain=options.get("domain"),
+        server_url=options.get("server_url"),
+        allow_insecure_http=False,
+    )
+    if "timeout" in options:
+        from ._config import Timeout
+
+        Timeout.coerce(options["timeout"])  # refused here as the app would refuse it
+    stored = store.load(config.namespace)
+    return stored.user_token if stored is not None else None
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -399,9 +457,19 @@ def _secret_from(value: str | None, variable: str, option: str, stdin_lines: lis
 
 
 def _current_guest(app: Backendless) -> BackendlessUser:
-    user = app.users.get_current_user()
+    from .exceptions import SessionExpiredError
+
+    had_session = app.users.user_token is not None
+    try:
+        user = app.users.get_current_user()
+    except SessionExpiredError:
+        user = None
     if user is None:
-        raise _Failure("--upgrade-guest: nobody is logged in (run 'guest --stay')", EXIT_REJECTED)
+        why = "the guest session has expired" if had_session else "nobody is logged in"
+        raise _Failure(
+            f"--upgrade-guest: {why} (start one with 'backendless-auth guest --stay')",
+            EXIT_REJECTED,
+        )
     if not user.is_guest:
         raise _Failure(
             f"--upgrade-guest: the current user is not a guest ({user.user_status})",
@@ -414,8 +482,8 @@ def _cmd_login(args: argparse.Namespace, app: Backendless) -> int:
     mapping = _fields_mapping(args.map)
     if args.browser:
         return _browser_login(args, app, mapping)
-    if args.no_open or args.wait is not None:
-        raise _Failure("--no-open and --wait go with --browser", EXIT_USAGE)
+    if args.no_open or args.wait is not None or args.paste:
+        raise _Failure("--no-open, --paste and --wait go with --browser", EXIT_USAGE)
     if args.scope is not None:
         raise _Failure("--scope goes with --browser (an access token has its scope)", EXIT_USAGE)
     if args.access_token is None and ENV_ACCESS_TOKEN not in os.environ:
@@ -437,6 +505,10 @@ def _cmd_login(args: argparse.Namespace, app: Backendless) -> int:
         secret = _secret_from(
             args.access_token_secret, ENV_ACCESS_TOKEN_SECRET, "--access-token-secret", stdin_lines
         )
+    from ._redact import REDACTOR
+
+    REDACTOR.add(token, secret)
+    _probe_store(args, app)
     guest = _current_guest(app) if args.upgrade_guest else None
     if secret is None:
         user = app.users.login_with_oauth2(
@@ -469,6 +541,9 @@ def _browser_login(
             "--upgrade-guest goes with --access-token: the browser login cannot carry a guest",
             EXIT_USAGE,
         )
+    _probe_store(args, app)
+    interactive = _stdin_is_a_tty()
+    presented = _Presented()
 
     def present(url: str) -> bool:
         # Everything for the person goes to stderr, so that stdout holds only the result.
@@ -489,34 +564,197 @@ def _browser_login(
             # loopback start URL (the SDK then accepts the redirect on its state alone).
             sys.stderr.write(f"Open this URL in a browser to sign in with {args.provider}:\n")
             sys.stderr.write(f"{getattr(url, 'authorization_url', url)}\n")
-        sys.stderr.write("Waiting for the sign-in to finish (Ctrl+C to stop)...\n")
+        paste = args.paste or (interactive and not opened)
+        if paste and interactive:
+            sys.stderr.write(
+                "Waiting for the sign-in to finish (Ctrl+C to stop). If the browser ends on a "
+                "page that does not load\n(it runs on another machine), copy that page's "
+                "address and paste it here.\n"
+            )
+        elif paste:
+            sys.stderr.write("Waiting for the sign-in, or the redirected address on stdin...\n")
+        else:
+            sys.stderr.write("Waiting for the sign-in to finish (Ctrl+C to stop)...\n")
         sys.stderr.flush()
+        presented.set(paste=paste)
         return opened
 
     options: dict[str, Any] = {}
     if args.wait is not None:
         options["timeout"] = args.wait
-    user = app.users.login_with_browser(
-        args.provider,
-        fields_mapping=mapping,
-        scope=args.scope,
-        stay_logged_in=args.stay,
-        opener=present,
-        **options,
-    )
+
+    def through_the_browser() -> BackendlessUser:
+        return app.users.login_with_browser(
+            args.provider,
+            fields_mapping=mapping,
+            scope=args.scope,
+            stay_logged_in=args.stay,
+            opener=present,
+            **options,
+        )
+
+    if not args.paste and not interactive:
+        user = through_the_browser()
+    else:
+        user = _browser_or_paste(args, app, through_the_browser, presented, interactive)
     _emit_user(args, user, stored=args.stay)
     return EXIT_OK
 
 
+def _stdin_is_a_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+class _Presented:
+    """Set once the sign-in URL has been shown; says whether a pasted address is read."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.event = threading.Event()
+        self.paste = False
+
+    def set(self, *, paste: bool) -> None:
+        self.paste = paste
+        self.event.set()
+
+
+def _browser_or_paste(
+    args: argparse.Namespace,
+    app: Backendless,
+    through_the_browser: Any,
+    presented: _Presented,
+    interactive: bool,
+) -> BackendlessUser:
+    """Whichever comes first: the loopback redirect, or the redirected address pasted on stdin.
+
+    The loopback flow runs in a worker thread; this (main) thread reads stdin, so that Ctrl+C
+    stops the command at once. A pasted address is finished with ``complete_browser_login``.
+    """
+    import queue
+    import threading
+
+    outcome: queue.Queue[tuple[BackendlessUser | None, BaseException | None]] = queue.Queue()
+
+    def worker() -> None:
+        try:
+            outcome.put((through_the_browser(), None))
+        except BaseException as exc:  # handed to the main thread, raised there
+            outcome.put((None, exc))
+        finally:
+            presented.event.set()
+
+    threading.Thread(target=worker, name="backendless-auth-browser-login", daemon=True).start()
+    presented.event.wait()
+    reading = presented.paste
+    while True:
+        if reading:
+            line = _read_line(outcome)
+            if line is None:  # end of input
+                if args.paste and not interactive:
+                    raise _Failure(
+                        "--paste: nothing on stdin (give the address the browser ended on)",
+                        EXIT_USAGE,
+                    )
+                reading = False
+                continue
+            if line == "":  # the loopback flow finished first
+                reading = False
+                continue
+            try:
+                return app.users.complete_browser_login(line, stay_logged_in=args.stay)
+            except Exception as exc:
+                from .exceptions import InvalidArgumentError
+
+                if interactive and isinstance(exc, InvalidArgumentError):
+                    sys.stderr.write(f"That is not the address: {exc}. Paste it again:\n")
+                    sys.stderr.flush()
+                    continue
+                raise
+        user, error = outcome.get()
+        if error is not None:
+            raise error
+        assert user is not None
+        return user
+
+
+def _read_line(outcome: Any) -> str | None:
+    """The next non-blank line of stdin; ``""`` once ``outcome`` holds a result; ``None`` at EOF.
+
+    Polls with ``select`` where stdin supports it, so that a browser login finished through
+    the loopback ends the wait for a paste.
+    """
+    import select
+
+    while True:
+        if not outcome.empty():
+            return ""
+        try:
+            ready, _, _ = select.select([sys.stdin], [], [], 0.2)
+        except (OSError, ValueError, TypeError):
+            ready = [sys.stdin]  # no select on this stream (Windows): block on the read
+        if not ready:
+            continue
+        line = sys.stdin.readline()
+        if not line:
+            return None
+        if line.strip():
+            return line.strip()
+
+
+def _probe_store(args: argparse.Namespace, app: Backendless) -> None:
+    """With ``--stay``: prove the token store can save before anything is sent.
+
+    Otherwise a login would succeed on the server (a guest created, a session opened) and then
+    fail to be kept: a session nobody can use again.
+
+    Raises:
+        TokenStoreError: The store cannot save here.
+    """
+    if not getattr(args, "stay", False):
+        return
+    from .exceptions import TokenStoreError
+    from .stores import FileTokenStore, KeyringTokenStore
+
+    store: object = app.users.token_store
+    store = getattr(store, "store", store)  # an AutoTokenStore wraps the store it chose
+    if isinstance(store, KeyringTokenStore):
+        store.check()
+    elif isinstance(store, FileTokenStore):
+        import tempfile
+
+        try:
+            store.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=store.path, prefix=".probe-"):
+                pass
+        except OSError as exc:
+            raise TokenStoreError(
+                f"the file store cannot save in {store.path}: {exc.strerror or exc}; "
+                "choose another folder with --store-path or $BACKENDLESS_TOKEN_STORE_PATH"
+            ) from None
+
+
 def _cmd_guest(args: argparse.Namespace, app: Backendless) -> int:
+    _probe_store(args, app)
     user = app.users.login_as_guest(stay_logged_in=args.stay)
     _emit_user(args, user, stored=args.stay)
     return EXIT_OK
 
 
-def _not_logged_in() -> _Failure:
+def _not_logged_in(*, expired: bool = False) -> _Failure:
+    if expired:
+        return _Failure(
+            "the session has expired or was ended on the server: log in again the way you did, "
+            "with --stay (e.g. 'backendless-auth login PROVIDER --browser --stay')",
+            EXIT_REJECTED,
+            kind="SessionExpired",
+        )
     return _Failure(
-        "not logged in: log in with --stay first (e.g. 'backendless-auth guest --stay')",
+        "not logged in: log in with --stay first ('backendless-auth login PROVIDER --browser "
+        "--stay', or 'backendless-auth guest --stay' for an anonymous guest)",
         EXIT_REJECTED,
         kind="NotLoggedIn",
     )
@@ -537,9 +775,15 @@ def _store_description(app: Backendless) -> tuple[str, str | None]:
 
 
 def _cmd_whoami(args: argparse.Namespace, app: Backendless) -> int:
-    user = app.users.get_current_user()
+    from .exceptions import SessionExpiredError
+
+    had_session = app.users.user_token is not None
+    try:
+        user = app.users.get_current_user()
+    except SessionExpiredError:
+        user = None
     if user is None:
-        raise _not_logged_in()
+        raise _not_logged_in(expired=had_session)
     kind, path = _store_description(app)
     if args.json:
         document = {"user": _user_columns(user), "store": {"kind": kind, "path": path}}
@@ -554,6 +798,14 @@ def _cmd_token(args: argparse.Namespace, app: Backendless) -> int:
     if args.check and not app.users.is_valid_login():
         raise _Failure("the session is not valid any more: log in again", EXIT_REJECTED)
     token = app.users.user_token
+    if token is None:
+        raise _not_logged_in()
+    _out(json.dumps({"userToken": token}) if args.json else token)
+    return EXIT_OK
+
+
+def _cmd_token_offline(args: argparse.Namespace) -> int:
+    token = _stored_token(args)
     if token is None:
         raise _not_logged_in()
     _out(json.dumps({"userToken": token}) if args.json else token)
@@ -629,11 +881,14 @@ def _report(args: argparse.Namespace, exc: BaseException, status: int) -> None:
         code = raw_code if isinstance(raw_code, int) else None
         if status == EXIT_LOCAL and not _is_ours(exc):
             message = f"internal error: {kind}: {message} (run again with --debug)"
-    message = " ".join(REDACTOR.redact(message).split())
+    message = " ".join(REDACTOR.redact(_mask_values(message, _Parser.secret_values)).split())
     if args.debug and not isinstance(exc, _Failure):
         import traceback
 
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        # The whole chain (causes and contexts), every line through the redactor: an error
+        # deep in the chain may quote a token (a keyring value, a request body).
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        sys.stderr.write(REDACTOR.redact(_mask_values(text, _Parser.secret_values)))
     if args.json:
         _print_json_error(sys.stderr, kind, message, code, status)
     else:
@@ -676,7 +931,7 @@ def _delegate(name: str, argv: Sequence[str]) -> int:
             "install it with: python -m pip install 'backendless-auth[emulator]'\n"
         )
         return EXIT_USAGE
-    status = emulator_main(list(argv))
+    status = emulator_main(list(argv), prog=f"{_PROG} emulator")
     return int(status or 0)
 
 
@@ -700,6 +955,78 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 _SECRET_OPTIONS = ("--access-token", "--access-token-secret")
+# Options whose value is a secret; argparse also accepts any unambiguous prefix of them.
+_SECRET_VALUED = ("--access-token", "--access-token-secret", "--api-key")
+_HIDDEN = "•••"
+
+
+def _may_name_a_secret_option(option: str) -> bool:
+    """Whether argparse could read ``option`` (a prefix, maybe ambiguous) as a secret option."""
+    return len(option) > 2 and any(name.startswith(option) for name in _SECRET_VALUED)
+
+
+def _secret_values(arguments: Sequence[str]) -> tuple[str, ...]:
+    """The values of the secret options in ``arguments``, in any spelling argparse accepts."""
+    found: list[str] = []
+    for index, argument in enumerate(arguments):
+        if argument == "--":
+            break
+        option, sep, value = argument.partition("=")
+        if not option.startswith("--") or not _may_name_a_secret_option(option):
+            continue
+        if sep:
+            found.append(value)
+        elif index + 1 < len(arguments):
+            found.append(arguments[index + 1])
+    return tuple(value for value in found if value and value != "-")
+
+
+def _mask_values(message: str, values: Sequence[str]) -> str:
+    """``message`` with each of ``values`` hidden where argparse quoted an argument."""
+    import re
+
+    for value in sorted(set(values), key=len, reverse=True):
+        message = re.sub(
+            r"(?<![^\s'\"=:,\[(])" + re.escape(value) + r"(?![^\s'\",\])])", _HIDDEN, message
+        )
+    return message
+
+
+def _hide_quoted_values(message: str) -> str:
+    """Hide the value argparse quotes in "invalid choice: 'X'" or "invalid float value: 'X'".
+
+    A short lowercase word is shown (a typo of a command or store name helps to see); anything
+    else may be a token typed in the wrong place.
+    """
+    import re
+
+    def hide(match: re.Match[str]) -> str:
+        value = match.group(2)
+        if re.fullmatch(r"[a-z][a-z-]{0,15}", value):
+            return match.group(0)
+        return f"{match.group(1)}'{_HIDDEN}'"
+
+    return re.sub(r"(invalid (?:[\w ]+ )?(?:choice|value): )'((?:[^'\\]|\\.)*)'", hide, message)
+
+
+def _shown(extra: Sequence[str]) -> str:
+    """Unrecognized arguments as a usage error shows them: option names, never their values.
+
+    A stray value may be a secret put in the wrong place (``url google --access-token X``, or a
+    token given as a positional argument).
+    """
+    shown = []
+    hidden = 0
+    for argument in extra:
+        if argument.startswith("-") and argument != "-":
+            option, sep, _ = argument.partition("=")
+            shown.append(option + ("=" + _HIDDEN if sep else ""))
+        else:
+            hidden += 1
+    if hidden:
+        words = f"{hidden} value{'s' if hidden > 1 else ''} (not shown)"
+        shown.append(f"and {words}" if shown else words)
+    return " ".join(shown)
 
 
 def _join_secret_values(arguments: list[str]) -> list[str]:
@@ -725,6 +1052,7 @@ def _main(argv: Sequence[str] | None) -> int:
     arguments = _join_secret_values(list(sys.argv[1:] if argv is None else argv))
     parser = _build_parser()
     _Parser.json_errors = "--json" in arguments
+    _Parser.secret_values = _secret_values(arguments)
     args, extra = parser.parse_known_args(arguments)
     if args.version:
         from . import __version__
@@ -745,10 +1073,12 @@ def _main(argv: Sequence[str] | None) -> int:
             sys.stderr.write(f"{_PROG}: interrupted\n")
             return EXIT_INTERRUPTED
     if extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        parser.error(f"unrecognized arguments: {_shown(extra)}")
     if args.debug:
         _setup_logging()
     try:
+        if args.handler is _cmd_token and not args.check:
+            return _cmd_token_offline(args)
         app = _make_app(args)
         with app:
             status: int = args.handler(args, app)

@@ -27,6 +27,7 @@ BENCHMARKS = [
     ),
     ("Emulator", "bench_emulator.py", [], ["--seconds", "2", "--rounds", "10"]),
     ("Token stores", "bench_stores.py", [], ["--rounds", "100"]),
+    ("The command line in shell loops", "bench_cli.py", [], ["--runs", "10"]),
 ]
 
 

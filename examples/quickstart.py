@@ -23,14 +23,20 @@ def main() -> int:
         store = default_token_store(path=folder)
         print(f"Talking to {where.name}; sessions go to the {store.backend_name} store.")
 
+        # Checked before anything is sent: no guest is made for a run that cannot finish.
+        access_token = where.access_token("google")
+        if access_token is None:
+            print(
+                "quickstart: set BACKENDLESS_ACCESS_TOKEN to a Google access token for your app "
+                "(or unset the BACKENDLESS_* variables to run against an emulator)",
+                file=sys.stderr,
+            )
+            return 2
+
         with where.app(token_store=store) as app:
             guest = app.users.login_as_guest()
             print(f"guest:    {guest.object_id} (is_guest={guest.is_guest})")
 
-            access_token = where.access_token("google")
-            if access_token is None:
-                print("Set BACKENDLESS_ACCESS_TOKEN to a Google access token to go on.")
-                return 0
             user = app.users.login_with_oauth2(
                 "google",
                 access_token,

@@ -256,7 +256,8 @@ def test_html_repr_masks_token_and_escapes() -> None:
 def test_html_repr_without_token() -> None:
     page = BackendlessUser.from_wire({"objectId": "x"})._repr_html_()
 
-    assert "(none)" in page
+    # No token: an empty cell, not a placeholder.
+    assert "<th style='text-align:left'>user-token</th><td style='text-align:left'></td>" in page
 
 
 # --- StoredSession ---------------------------------------------------------------------------

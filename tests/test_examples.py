@@ -95,10 +95,22 @@ def test_quickstart_against_an_app_from_the_environment(
 def test_examples_against_an_app_without_provider_tokens_stop_politely(
     app_env: dict[str, str],
 ) -> None:
-    for script in ("quickstart.py", "guest_then_upgrade.py", "twitter_oauth1.py"):
+    for script in ("guest_then_upgrade.py", "twitter_oauth1.py"):
         result = _run([sys.executable, script], app_env)
         assert result.returncode == 0, (script, result.stderr)
         assert "BACKENDLESS_ACCESS_TOKEN" in result.stdout
+
+
+def test_the_quickstart_without_an_access_token_says_what_to_set_and_fails(
+    app_env: dict[str, str], emu: Emulator
+) -> None:
+    """It cannot finish without the token: a non-zero status, not a half run that looks done."""
+    before = len(emu.users())
+    result = _run([sys.executable, "quickstart.py"], app_env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "BACKENDLESS_ACCESS_TOKEN" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(emu.users()) == before, "a guest was created for a run that could not finish"
 
 
 def test_twitter_token_login_against_an_app_from_the_environment(

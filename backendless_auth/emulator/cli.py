@@ -7,6 +7,8 @@ SIGTERM (exit 0).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import signal
 import sqlite3
 import sys
@@ -17,7 +19,7 @@ from .config import ConfigError
 from .core import Emulator
 
 
-def build_parser(prog: str = "emulator") -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m backendless_auth.emulator") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, description="A local Backendless user service with fake login providers."
     )
@@ -29,16 +31,43 @@ def build_parser(prog: str = "emulator") -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the emulator until interrupted; returns the exit status."""
-    args = build_parser().parse_args(argv)
+def _start(emu: Emulator, host: str, port: int) -> None:
+    """Start serving; a port that cannot be bound raises ``OSError`` with one line of reason.
+
+    werkzeug reports a failed bind by printing its own two lines and calling ``sys.exit(1)``;
+    here its words are caught and turned into our single ``emulator: <reason>`` line.
+    """
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(said):
+            emu.start()
+    except SystemExit:
+        lines = said.getvalue().strip().splitlines()
+        reason = lines[0] if lines else "the server could not start"
+        raise OSError(f"cannot listen on {host}:{port}: {reason.lower()}") from None
+    if said.getvalue():
+        sys.stderr.write(said.getvalue())
+
+
+def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
+    """Run the emulator until interrupted; returns the exit status.
+
+    Args:
+        argv: The arguments, without the program name; ``sys.argv[1:]`` by default.
+        prog: The program name shown in ``--help`` and usage errors.
+    """
+    parser = build_parser() if prog is None else build_parser(prog)
+    args = parser.parse_args(argv)
+    emu: Emulator | None = None
     try:
         emu = Emulator(
             db=args.db, config=args.config, host=args.host, port=args.port, verbose=args.verbose
         )
-        emu.start()
+        _start(emu, args.host, args.port)
     except (ConfigError, OSError, sqlite3.Error) as exc:
-        print(f"emulator: {exc}", file=sys.stderr)
+        if emu is not None:
+            emu.close()
+        print(f"emulator: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     stop = threading.Event()
 
