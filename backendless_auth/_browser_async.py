@@ -41,7 +41,7 @@ T = TypeVar("T")
 _MAX_REQUEST = 64 * 1024
 
 
-class AsyncLoopbackReceiver:
+class AsyncLoopbackReceiver(browser.ReceiverBase):
     """A one-shot HTTP receiver for a login redirect, on ``127.0.0.1``, served by tasks.
 
     Use it as an async context manager; inside, the same members as the threaded receiver::
@@ -132,7 +132,7 @@ class AsyncLoopbackReceiver:
         tasks.cancel_scope.cancel()
         await tasks.__aexit__(None, None, None)  # the tasks never raise: nothing to wrap
 
-    # --- addresses (as the threaded receiver's) ----------------------------------------------
+    # --- addresses -----------------------------------------------------------------------------
 
     @property
     def port(self) -> int:
@@ -141,43 +141,7 @@ class AsyncLoopbackReceiver:
             raise LoginFlowError("the loopback receiver is not running")
         return self._port
 
-    @property
-    def origin(self) -> str:
-        """``http://127.0.0.1:<port>`` (or ``localhost``, as chosen)."""
-        return f"http://{self.gate.host}:{self.port}"
-
-    @property
-    def redirect_uri(self) -> str:
-        """``http://127.0.0.1:<port><path>``: the OAuth2 ``redirect_uri`` (state sent apart)."""
-        return f"{self.origin}{self.gate.path}"
-
-    @property
-    def redirect_url(self) -> str:
-        """:attr:`redirect_uri` with ``?state=<state>``."""
-        return f"{self.redirect_uri}?state={self.state}"
-
-    @property
-    def path_state_url(self) -> str:
-        """:attr:`redirect_uri` with the state as one more segment: ``.../<path>/<state>``."""
-        return f"{self.redirect_uri}/{self.state}"
-
-    @property
-    def start_url(self) -> str:
-        """The one-time URL to open in the browser once :meth:`bind` was called."""
-        return f"{self.origin}{self.gate.start_path}"
-
-    # --- the flow's side ---------------------------------------------------------------------
-
-    def bind(self, authorization_url: str) -> str:
-        """Bind the login to the browser that opens :attr:`start_url`; return that URL."""
-        with self._lock:
-            self.gate.bind(authorization_url)
-        return self.start_url
-
-    def unbind(self) -> bool:
-        """Accept the redirect on its state alone (a link only the person sees)."""
-        with self._lock:
-            return self.gate.unbind()
+    # The other addresses, bind() and unbind(): browser.ReceiverBase's.
 
     async def wait(self, timeout: float, *, hint: str = "") -> Callback:
         """Wait, without blocking the loop, for the login redirect.
