@@ -193,6 +193,21 @@ class BrowserLogin:
             path,
         )
 
+    def flow_options(self) -> dict[str, Any]:
+        """The keywords of ``run_in_browser`` (and its async twin) for this login."""
+        from . import browser
+
+        return {
+            "label": self.provider,
+            "open_browser": self.open_browser,
+            "opener": self.opener,
+            "timeout": self.timeout,
+            "success_message": signed_in_as,
+            "redirect_host": self.redirect_host,
+            "redirect_path": self.redirect_path,
+            "timeout_hint": browser.backendless_timeout_hint(self.provider),
+        }
+
     def authorization_url(self, core: Core, redirect_url: str) -> Flow[str]:
         """Backendless's authorization URL, redirecting to the receiver's ``redirect_url``."""
         return core.get_authorization_url(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._config import AppConfig
 from ._core import Core, Flow, Request, Steps, check_guest_user
-from ._driver import BrowserLogin, ServiceBase, signed_in_as
+from ._driver import BrowserLogin, ServiceBase
 from ._models import BackendlessUser
 from ._stores_memory import TokenStore
 from .exceptions import ConfigurationError
@@ -139,17 +139,11 @@ class UserService(ServiceBase):
             redirect_host=redirect_host,
             redirect_path=redirect_path,
         )
-        return browser.run_in_browser(
+        user: BackendlessUser = browser.run_in_browser(
             lambda receiver: self._run(
                 login.authorization_url(self._core, receiver.path_state_url)
             ),
             lambda callback: self._run(login.complete(self._core, callback)),
-            label=login.provider,
-            open_browser=login.open_browser,
-            opener=login.opener,
-            timeout=login.timeout,
-            success_message=signed_in_as,
-            redirect_host=login.redirect_host,
-            redirect_path=login.redirect_path,
-            timeout_hint=browser.backendless_timeout_hint(login.provider),
+            **login.flow_options(),
         )
+        return user

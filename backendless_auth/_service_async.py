@@ -15,7 +15,7 @@ import anyio.to_thread
 
 from ._config import AppConfig
 from ._core import Core, Flow, Steps, StoreCall
-from ._driver import BrowserLogin, ServiceBase, signed_in_as
+from ._driver import BrowserLogin, ServiceBase
 from ._models import BackendlessUser
 from ._service import UserService
 from ._stores_memory import TokenStore
@@ -123,14 +123,7 @@ class AsyncUserService(ServiceBase):
         return await _browser_async.run_in_browser_async(
             authorization_url,
             complete,
-            label=login.provider,
-            open_browser=login.open_browser,
-            opener=login.opener,
-            timeout=login.timeout,
-            success_message=signed_in_as,
-            redirect_host=login.redirect_host,
-            redirect_path=login.redirect_path,
-            timeout_hint=browser.backendless_timeout_hint(login.provider),
+            **login.flow_options(),
         )
 
     login_with_browser.__doc__ = (UserService.login_with_browser.__doc__ or "").replace(

@@ -18,7 +18,6 @@ import argparse
 import json
 import statistics
 import sys
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -28,6 +27,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_threads import _run as _threads_run
 from instant_server import InstantServerProcess
 
 from backendless_auth import AsyncBackendless, Backendless, HttpResponse
@@ -162,28 +162,7 @@ async def _async_round(call: CallAsync, tasks: int, calls: int) -> tuple[float, 
 
 
 def _threads_round(users: Backendless, threads: int, calls: int) -> tuple[float, list[float]]:
-    latencies: list[float] = []
-    lock = threading.Lock()
-    start = threading.Barrier(threads + 1)
-
-    def worker() -> None:
-        mine = []
-        start.wait()
-        for _ in range(calls):
-            began = time.perf_counter()
-            users.is_valid_login()  # type: ignore[attr-defined]
-            mine.append(time.perf_counter() - began)
-        with lock:
-            latencies.extend(mine)
-
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    for thread in pool:
-        thread.join()
-    return time.perf_counter() - began, latencies
+    return _threads_run(users.is_valid_login, threads, calls)
 
 
 async def concurrency(
