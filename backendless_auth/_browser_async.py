@@ -130,7 +130,11 @@ class AsyncLoopbackReceiver(browser.ReceiverBase):
             await listener.aclose()
         browser.logger.debug("async loopback receiver on port %d closed", self._port)
         tasks.cancel_scope.cancel()
-        await tasks.__aexit__(None, None, None)  # the tasks never raise: nothing to wrap
+        try:
+            await tasks.__aexit__(None, None, None)  # the tasks never raise: nothing to wrap
+        finally:
+            self._send.close()
+            self._inbox.close()
 
     # --- addresses -----------------------------------------------------------------------------
 

@@ -59,6 +59,12 @@ async def fetch_provider_token_async(
     redirect_path: str = browser.DEFAULT_REDIRECT_PATH,
     redirect_host: str = browser.LOOPBACK_HOST,
 ) -> ProviderToken:
+    """The async twin of :func:`~backendless_auth.providers.fetch_provider_token`, awaited.
+
+    The same arguments, result and errors (see there). The loopback receiver runs as tasks on
+    the event loop, the provider's requests in a worker thread; cancelling the task (or a
+    timeout around it) frees the port at once.
+    """
     prepared = providers._flow(
         provider,
         client_id,
@@ -95,6 +101,18 @@ async def login_with_provider_async(
     redirect_path: str = browser.DEFAULT_REDIRECT_PATH,
     redirect_host: str = browser.LOOPBACK_HOST,
 ) -> BackendlessUser:
+    """The async twin of :func:`~backendless_auth.providers.login_with_provider`, awaited.
+
+    The same arguments, result and errors (see there), with ``users`` the async app's service
+    (``app.users`` of an :class:`~backendless_auth.AsyncBackendless`); the Backendless login at
+    the end is awaited on it. The loopback receiver runs as tasks on the event loop, the
+    provider's requests in a worker thread; cancelling the task (or a timeout around it) frees
+    the port at once.
+
+    Raises:
+        InvalidArgumentError: ``users`` is not an ``AsyncUserService``, or another argument
+            is refused; nothing was opened or sent.
+    """
     from ._service_async import AsyncUserService
 
     if not isinstance(users, AsyncUserService):
@@ -125,20 +143,3 @@ async def login_with_provider_async(
 
     user: BackendlessUser = await _run(prepared, login, providers._signed_in_as)
     return user
-
-
-def _twin_doc(sync: Callable[..., Any], note: str) -> str:
-    """The blocking function's docstring, with what differs on the async side."""
-    doc = sync.__doc__ or ""
-    return doc.replace("\n\n    Args:", f"\n\n    {note}\n\n    Args:", 1)
-
-
-_NOTE = (
-    "The async twin: awaited; the receiver never blocks the event loop; the provider's\n"
-    "    requests run in a worker thread; cancelling the task frees the port at once."
-)
-fetch_provider_token_async.__doc__ = _twin_doc(providers.fetch_provider_token, _NOTE)
-login_with_provider_async.__doc__ = _twin_doc(providers.login_with_provider, _NOTE).replace(
-    "users: The app's user service, ``app.users``.",
-    "users: The async app's user service, ``app.users`` of an ``AsyncBackendless``.",
-)
