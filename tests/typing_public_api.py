@@ -34,6 +34,7 @@ from backendless_auth import (
     Transport,
     UnexpectedResponseError,
     UserService,
+    providers,
 )
 from backendless_auth.exceptions import ERROR_CODES, api_error_for
 
@@ -230,8 +231,17 @@ async def async_app(client: httpx.AsyncClient, guest: BackendlessUser) -> None:
     assert_type(await users.get_current_user(reload=True), BackendlessUser | None)
     assert_type(await users.complete_browser_login("https://x/?a=b"), BackendlessUser)
     assert_type(await users.logout(), None)
+    assert_type(await users.login_with_browser("google", timeout=30), BackendlessUser)
+    assert_type(
+        await providers.login_with_provider_async(users, "google", client_id="c"), BackendlessUser
+    )
+    assert_type(
+        await providers.fetch_provider_token_async("github", client_id="c"),
+        providers.ProviderToken,
+    )
     assert_type(users.current_user, BackendlessUser | None)
     assert_type(users.user_token, str | None)
+    await users.login_with_browser("google", timeout="soon")  # type: ignore[arg-type]
     await users.login_as_guest(True)  # type: ignore[call-arg]
     await users.get_current_user(reload="yes")  # type: ignore[arg-type]
     AsyncBackendless(app_id="A", api_key="K", session=None)  # type: ignore[call-arg]
