@@ -72,9 +72,7 @@ RAW_ROLE = re.compile(
 
 
 def _load_extension() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "sphinx_roles", DOCS / "_ext" / "sphinx_roles.py"
-    )
+    spec = importlib.util.spec_from_file_location("sphinx_roles", DOCS / "_ext" / "sphinx_roles.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
