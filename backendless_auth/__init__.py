@@ -15,30 +15,42 @@ from typing import Any as _Any
 # backendless_auth`, `backendless_auth.exceptions` and the command line's --help stay fast;
 # `from backendless_auth import Backendless` still imports what it needs right there.
 from .exceptions import (
+    AccountDisabledError,
+    AccountLockedError,
     ApiError,
     BackendlessError,
     ConfigurationError,
+    EmailNotConfirmedError,
     InvalidArgumentError,
+    InvalidCredentialsError,
+    InvalidEmailError,
     InvalidParameterError,
+    InvalidUserDataError,
     LoginCancelledError,
     LoginFlowError,
     LoginRejectedError,
     LoginTimeoutError,
     NetworkError,
+    NotAllowedError,
+    NotLoggedInError,
+    PasswordPolicyError,
     ProviderError,
     RequestTimeout,
+    RoleNotFoundError,
     SessionExpiredError,
     TokenStoreError,
     TransportError,
     UnexpectedResponseError,
     UnknownApplicationError,
+    UserAlreadyExistsError,
+    UserNotFoundError,
 )
 
 if _TYPE_CHECKING:
     from ._app import AsyncBackendless, Backendless
     from ._config import Timeout
     from ._http import HttpResponse
-    from ._models import BackendlessUser, StoredSession
+    from ._models import BackendlessUser, StoredSession, UserProperty
     from ._service import UserService
     from ._service_async import AsyncUserService
     from ._transport import RequestsTransport, Transport
@@ -69,11 +81,14 @@ _LAZY = {
     "Timeout": "._config",
     "TokenStore": "._stores_memory",
     "Transport": "._transport",
+    "UserProperty": "._models",
     "UserService": "._service",
     "default_token_store": ".stores",
 }
 
 __all__ = [
+    "AccountDisabledError",
+    "AccountLockedError",
     "ApiError",
     "AsyncBackendless",
     "AsyncTransport",
@@ -83,11 +98,15 @@ __all__ = [
     "BackendlessError",
     "BackendlessUser",
     "ConfigurationError",
+    "EmailNotConfirmedError",
     "FileTokenStore",
     "HttpResponse",
     "HttpxTransport",
     "InvalidArgumentError",
+    "InvalidCredentialsError",
+    "InvalidEmailError",
     "InvalidParameterError",
+    "InvalidUserDataError",
     "KeyringTokenStore",
     "LoginCancelledError",
     "LoginFlowError",
@@ -95,9 +114,13 @@ __all__ = [
     "LoginTimeoutError",
     "MemoryTokenStore",
     "NetworkError",
+    "NotAllowedError",
+    "NotLoggedInError",
+    "PasswordPolicyError",
     "ProviderError",
     "RequestTimeout",
     "RequestsTransport",
+    "RoleNotFoundError",
     "SessionExpiredError",
     "StoredSession",
     "Timeout",
@@ -107,6 +130,9 @@ __all__ = [
     "TransportError",
     "UnexpectedResponseError",
     "UnknownApplicationError",
+    "UserAlreadyExistsError",
+    "UserNotFoundError",
+    "UserProperty",
     "UserService",
     "__version__",
     "default_token_store",

@@ -6,14 +6,16 @@ Whatever a server sends, these give a value or one of our errors; a kept body is
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from . import _limits, _wire
 from ._http import HttpResponse
-from ._models import BackendlessUser
+from ._models import BackendlessUser, UserProperty
 from ._redact import REDACTOR
 from .exceptions import InvalidArgumentError, UnexpectedResponseError, api_error_for
 
+T = TypeVar("T")
 _JSON_TYPES = frozenset({"application/json", "text/json"})
 _KEPT = 2048
 _NOT_JSON = object()
@@ -92,17 +94,17 @@ def user_from(answer: HttpResponse, *, need_token: bool) -> BackendlessUser:
     return user
 
 
-def url_from(answer: HttpResponse) -> str:
+def url_from(answer: HttpResponse, *, key: str = "url", what: str = "authorization URL") -> str:
     url: object
     text = answer.body.decode("utf-8", "replace").strip()
     if answer.content_type in _JSON_TYPES or text.startswith(('"', "{")):
         data = json_from(answer)
-        url = data.get("url") if isinstance(data, dict) else data
+        url = data.get(key) if isinstance(data, dict) else data
     else:
         url = text
     if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
         raise UnexpectedResponseError(
-            "the authorization URL answer held no http(s) URL",
+            f"the {what} answer held no http(s) URL",
             status=answer.status,
             body=diagnostic(answer.body),
         )
@@ -128,3 +130,49 @@ def error_from(answer: HttpResponse, method: str, template: str) -> Exception:
         status=answer.status,
         body=diagnostic(answer.body),
     )
+
+
+def names_from(answer: HttpResponse, *, what: str) -> list[str]:
+    """A JSON list of strings (role names)."""
+    data = json_from(answer)
+    if not isinstance(data, list) or not all(isinstance(item, str) for item in data):
+        raise UnexpectedResponseError(
+            f"the {what} answer is not a list of names",
+            status=answer.status,
+            body=diagnostic(answer.body),
+        )
+    return data
+
+
+def users_from(answer: HttpResponse) -> list[BackendlessUser]:
+    """A JSON list of user objects (no session tokens are kept from it)."""
+
+    def user(item: Any) -> BackendlessUser:
+        return BackendlessUser.from_wire(item).with_token(None)
+
+    return _items_from(answer, user, "users", "a user")
+
+
+def columns_from(answer: HttpResponse) -> list[UserProperty]:
+    """The answer of ``users/userclassprops``: a list of column descriptions."""
+    return _items_from(answer, UserProperty.from_wire, "user class", "a column")
+
+
+def _items_from(answer: HttpResponse, parse: Callable[[Any], T], what: str, item: str) -> list[T]:
+    """A JSON list, each item read by ``parse`` (which raises InvalidArgumentError)."""
+    data = json_from(answer)
+    problem = None if isinstance(data, list) else "it is not a list"
+    items: list[T] = []
+    for entry in data if problem is None else ():
+        try:
+            items.append(parse(entry))
+        except InvalidArgumentError as exc:
+            problem = f"it holds something that is not {item}: {exc.message}"
+            break
+    if problem is not None:
+        raise UnexpectedResponseError(
+            f"the {what} answer is not usable: {problem}",
+            status=answer.status,
+            body=diagnostic(answer.body),
+        )
+    return items

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from ._wire import STATUSES
 from .exceptions import InvalidArgumentError
 
 # fullmatch, not "^...$": "$" also matches before a final newline.
@@ -133,3 +134,104 @@ def redirect_url(value: object, argument: str) -> str | None:
             f"{argument} must be an http:// or https:// URL", argument=argument
         )
     return url
+
+
+# --- accounts with passwords (the JS SDK's rules, from its unit tests) -------------------------
+
+
+def _sendable(value: str, argument: str) -> str:
+    """``value``, unless it holds what no URL or JSON body can carry (a lone surrogate)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        bad = True
+    else:
+        bad = False
+    if bad:
+        raise InvalidArgumentError(
+            f"{argument} holds characters that cannot be sent (a lone surrogate)",
+            argument=argument,
+        )
+    return value
+
+
+def identity(value: object, argument: str) -> str:
+    """An identity, objectId or login: a non-empty string, or an integer (the JS SDK takes
+    numbers too); ``True``/``False`` are refused (they are ints in Python)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise InvalidArgumentError(
+            f"{argument} must be a string or an integer, not {type(value).__name__}",
+            argument=argument,
+        )
+    if not value.strip():
+        raise InvalidArgumentError(f"{argument} must not be empty", argument=argument)
+    return _sendable(value, argument)
+
+
+def text(value: object, argument: str) -> str:
+    """A non-empty string that can travel in a URL or a JSON body (a role name, an email)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArgumentError(f"{argument} must be a non-empty string", argument=argument)
+    return _sendable(value, argument)
+
+
+def password(value: object, argument: str) -> str:
+    """A password: any non-empty string (spaces are allowed). Never quoted in a message."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(
+            f"{argument} must be a string, not {type(value).__name__}", argument=argument
+        )
+    if not value:
+        raise InvalidArgumentError(f"{argument} must not be empty", argument=argument)
+    return _sendable(value, argument)
+
+
+def optional_flag(value: object, argument: str) -> bool | None:
+    if value is None:
+        return None
+    return flag(value, argument)
+
+
+def count(value: object, argument: str, *, low: int, high: int | None = None) -> int | None:
+    """An optional integer in ``low..high``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(
+            f"{argument} must be an integer or None, not {type(value).__name__}",
+            argument=argument,
+        )
+    if value < low or (high is not None and value > high):
+        bound = f"from {low} to {high}" if high is not None else f"{low} or more"
+        raise InvalidArgumentError(f"{argument} must be {bound}, not {value}", argument=argument)
+    return value
+
+
+def names(value: object, argument: str, *, allow_str: bool) -> list[str] | None:
+    """``None``, a sequence of non-empty strings, or (``allow_str``) one string."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if allow_str:
+            return [text(value, argument)]
+        raise InvalidArgumentError(
+            f"{argument} must be a sequence of column names, not one string (write [{value!r}])",
+            argument=argument,
+        )
+    if isinstance(value, (bytes, bytearray)) or not isinstance(value, Sequence):
+        raise InvalidArgumentError(
+            f"{argument} must be a sequence of strings, not {type(value).__name__}",
+            argument=argument,
+        )
+    return [text(item, argument) for item in value]
+
+
+def status(value: object) -> str:
+    if not isinstance(value, str) or value not in STATUSES:
+        shown = repr(value) if isinstance(value, str) else type(value).__name__
+        raise InvalidArgumentError(
+            f"status must be one of {', '.join(STATUSES)}, not {shown}", argument="status"
+        )
+    return value

@@ -31,12 +31,14 @@ from . import _checks as checks
 from . import _wire
 from ._config import AppConfig
 from ._http import HttpResponse
-from ._models import BackendlessUser, StoredSession
+from ._locale import client_locale
+from ._models import BackendlessUser, StoredSession, UserProperty
 from ._redact import REDACTOR
 from ._stores_memory import MemoryTokenStore, TokenStore
 from .exceptions import (
     ApiError,
     InvalidArgumentError,
+    NotLoggedInError,
     SessionExpiredError,
     TokenStoreError,
     UnexpectedResponseError,
@@ -203,6 +205,11 @@ class Core:
         token = user.user_token
         assert token is not None
         session = _Session(token=token, user_id=user.object_id, user=user)
+        yield from self._install(session, stay_logged_in=stay_logged_in)
+
+    def _install(self, session: _Session, *, stay_logged_in: bool) -> Flow[None]:
+        """Make ``session`` the current one; store it, or clear the store (every login does)."""
+        token = session.token
         REDACTOR.pin(session, token)
 
         def commit() -> bool:
@@ -215,7 +222,7 @@ class Core:
             if stay_logged_in:
                 stored = StoredSession(
                     user_token=token,
-                    user_id=user.object_id,
+                    user_id=session.user_id,
                     stay_logged_in=True,
                     saved_at=time.time(),
                 )
@@ -261,13 +268,18 @@ class Core:
         session: _Session | None,
         body: Mapping[str, Any] | None = None,
         adopting: bool = False,
+        query: str = "",
+        safe: str = "",
     ) -> Flow[HttpResponse]:
         """Send one request; return a 2xx answer or raise the matching error.
 
         A session-expired answer forgets ``session`` when it is still the current one; not
         when ``adopting`` (a candidate that never became current must not clear anything).
+        ``safe`` names the characters a segment keeps unencoded; ``query`` is appended as is.
         """
-        path = template.format(*(quote(segment, safe="") for segment in segments))
+        path = template.format(*(quote(segment, safe=safe) for segment in segments))
+        if query:
+            path = f"{path}?{query}"
         headers = {}
         if session is not None:
             headers[_wire.USER_TOKEN_HEADER] = session.token
@@ -656,6 +668,494 @@ class Core:
             )
         )
 
+    # --- accounts with passwords: registration, login, emails, updates, roles, status -------
+    # The JS SDK v8's src/users/ is the reference for every request and every argument rule.
+
+    def _refresh_current(self, user: BackendlessUser) -> BackendlessUser:
+        """When ``user`` is the current user, make it ``current_user``, keeping the token."""
+        with self._lock:
+            now = self._session
+            if now is None or now.user_id != user.object_id:
+                return user
+            fresh = user.with_token(now.token)
+            self._session = attrs.evolve(now, user=fresh)
+            REDACTOR.pin(self._session, now.token)
+            return fresh
+
+    def register(self, properties: BackendlessUser | Mapping[str, Any]) -> Flow[BackendlessUser]:
+        """Register a new user with a password; it is not logged in.
+
+        ``blUserLocale`` is added from this process's language (``LANGUAGE``, ``LC_ALL``,
+        ``LC_MESSAGES``, ``LANG``: its first two letters) when the properties hold none. With
+        a guest logged in, its session goes along and Backendless turns that guest into this
+        user (same objectId); the guest's session then belongs to the registered user.
+
+        Args:
+            properties: The user's columns, ``password`` and the identity column (``email``
+                unless the console names another) included: a mapping, or a
+                :class:`BackendlessUser`.
+
+        Returns:
+            The registered user, without a session (``userStatus`` is
+            ``EMAIL_CONFIRMATION_PENDING`` when the app wants addresses confirmed).
+
+        Raises:
+            InvalidArgumentError: No password, a property name that is not a non-empty string,
+                a value JSON cannot carry; nothing was sent.
+            UserAlreadyExistsError: Another user has that identity (3033).
+            InvalidUserDataError: Backendless refused the properties (see its subclasses
+                :class:`InvalidEmailError` and :class:`PasswordPolicyError`).
+            ApiError: Another refusal.
+            TransportError: The request did not complete.
+        """
+        body = _user_body(properties, "properties", need_object_id=False)
+        secret = checks.password(body.get(_wire.PASSWORD), "password")
+        REDACTOR.add(secret)
+        if not body.get(_wire.LOCALE):
+            language = client_locale()
+            if language:
+                body[_wire.LOCALE] = language
+        session = yield from self.current()
+        answer = yield from self._request(
+            "POST", _wire.REGISTER, label="register", body=body, session=session
+        )
+        user = answers.user_from(answer, need_token=False)
+        logger.info("registered user %s", user.object_id)
+        # A registration opens no session: a token in the answer is not this process's to keep.
+        return self._refresh_current(user.with_token(None))
+
+    def login(
+        self, login: str | int, password: str, *, stay_logged_in: bool = False
+    ) -> Flow[BackendlessUser]:
+        """Log in with the identity column's value (``email`` by default) and the password.
+
+        A dead session sent along (the server refuses the request for its token: a password
+        reset ends every session) is forgotten and the login sent again without it, once.
+
+        Args:
+            login: The value of the identity column: an email address, a user name, ...
+            password: The user's password.
+            stay_logged_in: Keep the session in the token store for the next run.
+
+        Returns:
+            The logged-in user, carrying its ``user_token``.
+
+        Raises:
+            InvalidArgumentError: An empty or non-string login or password; nothing was sent.
+            InvalidCredentialsError: No account has that identity and password (3003).
+            EmailNotConfirmedError: The address waits for confirmation (3087).
+            AccountDisabledError: The account is disabled (3090).
+            AccountLockedError: Locked after too many failed logins (3036).
+            ApiError: Another refusal; the previous session is kept.
+            TransportError: The request did not complete; the previous session is kept.
+            TokenStoreError: Logged in, but the session could not be stored.
+        """
+        identity = checks.identity(login, "login")
+        secret = checks.password(password, "password")
+        stay = checks.flag(stay_logged_in, "stay_logged_in")
+        REDACTOR.add(secret)
+        # An integer goes as a JSON number, as the JS SDK sends it.
+        body = {"login": login if isinstance(login, int) else identity, "password": secret}
+        before = yield from self.current()
+        try:
+            return (yield from self._login("login", _wire.LOGIN, None, body, stay))
+        except SessionExpiredError:
+            # The session sent along is dead (a password reset ends every session): the server
+            # refused the request for that token before reading the password. It is forgotten
+            # now; the login goes again without it, once.
+            if before is None:
+                raise
+        # Sent again outside the except block, so that its own error chains nothing.
+        logger.debug("login: the session sent along was dead; sending the login again")
+        return (yield from self._login("login", _wire.LOGIN, None, body, stay))
+
+    def verify_password(self, current_password: str) -> Flow[bool]:
+        """Check the current user's password without logging in again.
+
+        Backendless allows this call only from server code (the app's CloudCode API key).
+
+        Args:
+            current_password: The password to check.
+
+        Returns:
+            Whether it is the logged-in user's password.
+
+        Raises:
+            InvalidArgumentError: An empty or non-string password; nothing was sent.
+            NotLoggedInError: Nobody is logged in; nothing was sent.
+            NotAllowedError: Not allowed with this API key (3122).
+            ApiError, TransportError: The check failed.
+        """
+        secret = checks.password(current_password, "current_password")
+        REDACTOR.add(secret)
+        session = yield from self.current()
+        if session is None:
+            raise NotLoggedInError("verify_password needs a logged-in user: log in first")
+        answer = yield from self._request(
+            "POST",
+            _wire.VERIFY_PASSWORD,
+            label="verify_password",
+            body={"password": secret},
+            session=session,
+        )
+        data = answers.json_from(answer)
+        valid = data.get("valid") if isinstance(data, dict) else data
+        if not isinstance(valid, bool):
+            raise UnexpectedResponseError(
+                'the password check answered neither {"valid": true} nor false',
+                status=answer.status,
+                body=answers.diagnostic(answer.body),
+            )
+        return valid
+
+    def restore_password(self, email: str) -> Flow[None]:
+        """Ask Backendless to email the user a link (or a new password) to reset it.
+
+        Args:
+            email: The identity of the account, usually its email address.
+
+        Raises:
+            InvalidArgumentError: An empty or non-string address; nothing was sent.
+            UserNotFoundError: No user has that identity (3020).
+            ApiError, TransportError: The request failed.
+        """
+        identity = checks.text(email, "email")
+        session = yield from self.current()
+        yield from self._request(
+            "GET",
+            _wire.RESTORE_PASSWORD,
+            identity,
+            label="restore_password",
+            session=session,
+            safe=_wire.URI_COMPONENT_SAFE,
+        )
+
+    def resend_email_confirmation(self, identity: str | int) -> Flow[None]:
+        """Send the email that confirms the user's address again.
+
+        Args:
+            identity: The identity of the account (its email address by default).
+
+        Raises:
+            InvalidArgumentError: An empty identity, or neither a string nor an integer.
+            UserNotFoundError: No user has that identity (3104).
+            ApiError, TransportError: The request failed (e.g. the address is confirmed).
+        """
+        who = checks.identity(identity, "identity")
+        session = yield from self.current()
+        yield from self._request(
+            "POST",
+            _wire.RESEND_CONFIRMATION,
+            who,
+            label="resend_email_confirmation",
+            session=session,
+            safe=_wire.SEGMENT_SAFE,
+        )
+
+    def create_email_confirmation_url(self, identity: str | int) -> Flow[str]:
+        """Create the link that confirms the user's address, for an email your app sends.
+
+        Args:
+            identity: The identity of the account (its email address by default).
+
+        Returns:
+            The confirmation URL.
+
+        Raises:
+            InvalidArgumentError: An empty identity, or neither a string nor an integer.
+            UserNotFoundError: No user has that identity (3104).
+            UnexpectedResponseError: The answer held no URL.
+            ApiError, TransportError: The request failed.
+        """
+        who = checks.identity(identity, "identity")
+        session = yield from self.current()
+        answer = yield from self._request(
+            "POST",
+            _wire.CONFIRMATION_URL,
+            who,
+            label="create_email_confirmation_url",
+            session=session,
+            safe=_wire.SEGMENT_SAFE,
+        )
+        return answers.url_from(answer, key="confirmationURL", what="confirmation URL")
+
+    def update(self, user: BackendlessUser | Mapping[str, Any]) -> Flow[BackendlessUser]:
+        """Save changed properties of a user (``PUT users/<objectId>``).
+
+        Pass the whole user or only the columns to change with its ``objectId``. When it is
+        the current user, :attr:`current_user` becomes the answer, with the session's token.
+        A ``user-token`` key is never sent in the body.
+
+        Args:
+            user: A :class:`BackendlessUser`, or a mapping holding ``objectId``.
+
+        Returns:
+            The user as saved (with ``user_token`` when it is the current user).
+
+        Raises:
+            InvalidArgumentError: No ``objectId``, a value JSON cannot carry; nothing was sent.
+            UserAlreadyExistsError: Another user has the new identity (3018).
+            InvalidUserDataError: Backendless refused a property (see its subclasses).
+            NotAllowedError: Not this caller's user to change (3028, 3029).
+            ApiError, TransportError: The request failed.
+        """
+        body = _user_body(user, "user", need_object_id=True)
+        object_id = body[_wire.OBJECT_ID]
+        if isinstance(body.get(_wire.PASSWORD), str):
+            REDACTOR.add(checks.password(body[_wire.PASSWORD], "password"))
+        session = yield from self.current()
+        answer = yield from self._request(
+            "PUT",
+            _wire.UPDATE_USER,
+            object_id,
+            label="update",
+            body=body,
+            session=session,
+            safe=_wire.SEGMENT_SAFE,
+        )
+        saved = answers.user_from(answer, need_token=False)
+        return self._refresh_current(saved.with_token(None))
+
+    def get_user_roles(self, user_id: str | None = None) -> Flow[list[str]]:
+        """The names of a user's roles: the current user's, or (server code) another's.
+
+        Args:
+            user_id: The objectId of another user; ``None`` for the current one (without a
+                session Backendless answers the roles of an anonymous caller).
+
+        Returns:
+            The role names, e.g. ``["AuthenticatedUser", "Pro"]``.
+
+        Raises:
+            InvalidArgumentError: An empty or non-string ``user_id``; nothing was sent.
+            NotAllowedError: Another user's roles without the CloudCode key (2011).
+            ApiError, TransportError: The request failed.
+        """
+        object_id = None if user_id is None else checks.identity(user_id, "user_id")
+        session = yield from self.current()
+        if object_id is None:
+            answer = yield from self._request(
+                "GET", _wire.MY_ROLES, label="get_user_roles", session=session
+            )
+        else:
+            answer = yield from self._request(
+                "GET",
+                _wire.USER_ROLES,
+                object_id,
+                label="get_user_roles",
+                session=session,
+                safe=_wire.SEGMENT_SAFE,
+            )
+        return answers.names_from(answer, what="role list")
+
+    def find_by_role(
+        self,
+        role_name: str,
+        *,
+        load_roles: bool | None = None,
+        where: str | None = None,
+        properties: Sequence[str] | None = None,
+        sort_by: str | Sequence[str] | None = None,
+        page_size: int | None = None,
+        offset: int | None = None,
+    ) -> Flow[list[BackendlessUser]]:
+        """The users that have a role, a page at a time.
+
+        The query string is the JS SDK's: ``loadRoles``, ``pageSize``, ``offset``, one
+        ``property`` per column, ``where``, ``sortBy``.
+
+        Args:
+            role_name: The role, e.g. ``"Pro"``.
+            load_roles: Also give each user's ``roles`` column.
+            where: A Backendless where clause, e.g. ``"age >= 21"``.
+            properties: The columns to return (default: all).
+            sort_by: A column, or several (``"created DESC"``).
+            page_size: How many users (1 to 100; Backendless's default is 10).
+            offset: How many to skip.
+
+        Returns:
+            The users, in the order asked for.
+
+        Raises:
+            InvalidArgumentError: An argument is refused; nothing was sent.
+            RoleNotFoundError: Not a role of the app (2005).
+            ApiError, TransportError: The request failed.
+        """
+        role = checks.text(role_name, "role_name")
+        query = _wire.role_query(
+            load_roles=checks.optional_flag(load_roles, "load_roles"),
+            page_size=checks.count(page_size, "page_size", low=1, high=100),
+            offset=checks.count(offset, "offset", low=0),
+            properties=checks.names(properties, "properties", allow_str=False),
+            where=None if where is None else checks.text(where, "where"),
+            sort_by=checks.names(sort_by, "sort_by", allow_str=True),
+        )
+        session = yield from self.current()
+        answer = yield from self._request(
+            "GET",
+            _wire.USERS_IN_ROLE,
+            role,
+            label="find_by_role",
+            session=session,
+            safe=_wire.SEGMENT_SAFE,
+            query=query,
+        )
+        return answers.users_from(answer)
+
+    def assign_role(self, identity: str | int, role_name: str) -> Flow[None]:
+        """Give a user a role (Backendless allows it only from server code).
+
+        Args:
+            identity: The user's identity (its email address by default) or objectId.
+            role_name: The role.
+
+        Raises:
+            InvalidArgumentError: An empty or wrongly typed argument; nothing was sent.
+            RoleNotFoundError: Not a role of the app (2005).
+            NotAllowedError: Not allowed with this key, or a system role (2011, 2007).
+            UserNotFoundError: No such user (3020).
+            ApiError, TransportError: The request failed.
+        """
+        return self._change_role(_wire.ASSIGN_ROLE, "assign_role", identity, role_name)
+
+    def unassign_role(self, identity: str | int, role_name: str) -> Flow[None]:
+        """Take a role from a user (Backendless allows it only from server code).
+
+        Args:
+            identity: The user's identity (its email address by default) or objectId.
+            role_name: The role.
+
+        Raises:
+            InvalidArgumentError: An empty or wrongly typed argument; nothing was sent.
+            RoleNotFoundError: Not a role of the app (2005).
+            NotAllowedError: Not allowed with this key, or a system role (2011, 2008).
+            UserNotFoundError: No such user (3020).
+            ApiError, TransportError: The request failed.
+        """
+        return self._change_role(_wire.UNASSIGN_ROLE, "unassign_role", identity, role_name)
+
+    def _change_role(
+        self, path: str, label: str, identity: object, role_name: object
+    ) -> Flow[None]:
+        who = checks.identity(identity, "identity")
+        role = checks.text(role_name, "role_name")
+        body: dict[str, Any] = {"user": identity if isinstance(identity, int) else who}
+        body["roleName"] = role
+        session = yield from self.current()
+        yield from self._request("POST", path, label=label, body=body, session=session)
+
+    def describe_user_class(self) -> Flow[list[UserProperty]]:
+        """The columns of the Users table: names, types, which is the identity, ...
+
+        Returns:
+            One :class:`UserProperty` per column.
+
+        Raises:
+            UnexpectedResponseError: The answer is not a list of column descriptions.
+            ApiError, TransportError: The request failed.
+        """
+        session = yield from self.current()
+        answer = yield from self._request(
+            "GET", _wire.USER_CLASS, label="describe_user_class", session=session
+        )
+        return answers.columns_from(answer)
+
+    def enable_user(self, user_id: str | int) -> Flow[None]:
+        """Set a user's status to ``ENABLED`` (server code only, in Backendless).
+
+        Raises:
+            InvalidArgumentError: An empty or wrongly typed ``user_id``; nothing was sent.
+            NotAllowedError: Only server code may change a status (3054).
+            UserNotFoundError: No such user (3030).
+            ApiError, TransportError: The request failed.
+        """
+        return self._set_status(user_id, "ENABLED", "enable_user")
+
+    def disable_user(self, user_id: str | int) -> Flow[None]:
+        """Set a user's status to ``DISABLED``: its logins are refused (3090).
+
+        Raises:
+            InvalidArgumentError: An empty or wrongly typed ``user_id``; nothing was sent.
+            NotAllowedError: Only server code may change a status (3054).
+            UserNotFoundError: No such user (3030).
+            ApiError, TransportError: The request failed.
+        """
+        return self._set_status(user_id, "DISABLED", "disable_user")
+
+    def update_user_status(self, user_id: str | int, status: str) -> Flow[None]:
+        """Set a user's status (``PUT users/<id>/status``; server code only, in Backendless).
+
+        Args:
+            user_id: The user's objectId.
+            status: ``"ENABLED"``, ``"DISABLED"`` or ``"EMAIL_CONFIRMATION_PENDING"``.
+
+        Raises:
+            InvalidArgumentError: An empty ``user_id`` or an unknown status; nothing was sent.
+            NotAllowedError: Only server code may change a status (3054).
+            UserNotFoundError: No such user (3030).
+            ApiError, TransportError: The request failed (8007: a change Backendless refuses).
+        """
+        return self._set_status(user_id, status, "update_user_status")
+
+    def _set_status(self, user_id: object, status: object, label: str) -> Flow[None]:
+        object_id = checks.identity(user_id, "user_id")
+        body = {_wire.USER_STATUS: checks.status(status)}
+        session = yield from self.current()
+        yield from self._request(
+            "PUT",
+            _wire.STATUS_PATH,
+            object_id,
+            label=label,
+            body=body,
+            session=session,
+            safe=_wire.SEGMENT_SAFE,
+        )
+
+    def set_current_user_token(
+        self, user_token: str, *, user_id: str | None = None, stay_logged_in: bool = False
+    ) -> Flow[None]:
+        """Adopt a session obtained elsewhere (a web frontend, another process); no request.
+
+        With ``user_id``, that user's session becomes the current one, and
+        :meth:`get_current_user` loads the user with the token. Without it, the current
+        session keeps its user and takes the new token (the JS SDK's ``setCurrentUserToken``:
+        a renewed token). Backendless has no call that finds the user of a token, so with
+        nobody logged in ``user_id`` is required. As on every login, the token store then
+        keeps the session only with ``stay_logged_in``.
+
+        Args:
+            user_token: The session token (``user-token``).
+            user_id: The objectId of the token's user.
+            stay_logged_in: Keep the session in the token store for the next run.
+
+        Raises:
+            InvalidArgumentError: Not a token a header can carry, an empty ``user_id``, or no
+                ``user_id`` with nobody logged in; nothing changed.
+            TokenStoreError: Adopted, but the session could not be stored.
+        """
+        token = checks.user_token(user_token, "user_token")
+        object_id = None if user_id is None else checks.identity(user_id, "user_id")
+        stay = checks.flag(stay_logged_in, "stay_logged_in")
+        REDACTOR.add(token)
+        session = yield from self.current()
+        if object_id is None:
+            if session is None or session.user_id is None:
+                raise InvalidArgumentError(
+                    "user_id is needed when nobody is logged in: Backendless has no call that "
+                    "finds the user of a token",
+                    argument="user_id",
+                )
+            user = session.user.with_token(token) if session.user is not None else None
+            new = _Session(token=token, user_id=session.user_id, user=user)
+        elif session is not None and session.user_id == object_id and session.user is not None:
+            new = _Session(token=token, user_id=object_id, user=session.user.with_token(token))
+        else:
+            new = _Session(token=token, user_id=object_id, user=None)
+        yield from self._install(new, stay_logged_in=stay)
+        logger.info("adopted a session for user %s", new.user_id)
+
+    # --- end of accounts -----------------------------------------------------------------------
+
 
 def check_guest_user(guest_user: object) -> BackendlessUser:
     """The ``guest_user=`` argument of a login, checked (no I/O; also for pre-checks)."""
@@ -684,7 +1184,12 @@ def check_guest_user(guest_user: object) -> BackendlessUser:
 
 
 def _check_encodable(value: Mapping[str, Any], argument: str) -> None:
-    """Refuse what JSON cannot carry (a date, a set, a tuple key, a cycle, NaN) before sending."""
+    """Refuse what JSON cannot carry (a date, a set, a tuple key, a cycle, NaN) before sending.
+
+    Raised outside the ``except`` block: the encoder's error stays off the chain (a body may
+    hold a password).
+    """
+    reason: str | None = None
     try:
         json.dumps(value, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError, RecursionError) as exc:
@@ -695,6 +1200,51 @@ def _check_encodable(value: Mapping[str, Any], argument: str) -> None:
             reason = "NaN or infinity"
         elif isinstance(exc, RecursionError):
             reason = "nesting too deep"
+    if reason is not None:
         raise InvalidArgumentError(
             f"{argument} holds a value JSON cannot encode ({reason})", argument=argument
-        ) from None
+        )
+
+
+def _user_body(user: object, argument: str, *, need_object_id: bool) -> dict[str, Any]:
+    """The JSON body of a registration or an update: the user's columns, checked.
+
+    A :class:`BackendlessUser` gives its columns with ``___class: "Users"`` (as the JS SDK
+    sends a ``Backendless.User``); a mapping is sent as given. ``user-token`` never goes in.
+    """
+    if isinstance(user, BackendlessUser):
+        columns: dict[str, Any] = user.to_wire()
+    elif isinstance(user, Mapping):
+        columns = dict(user)
+    else:
+        raise InvalidArgumentError(
+            f"{argument} must be a BackendlessUser or a mapping of columns, not "
+            f"{type(user).__name__}",
+            argument=argument,
+        )
+    for key in columns:
+        if not isinstance(key, str) or not key:
+            raise InvalidArgumentError(
+                f"{argument}: every column name must be a non-empty string, not {key!r}",
+                argument=argument,
+            )
+    columns.pop(_wire.USER_TOKEN, None)
+    if need_object_id:
+        object_id = columns.get(_wire.OBJECT_ID)
+        if not isinstance(object_id, str) or not object_id.strip():
+            raise InvalidArgumentError(
+                f"{argument} needs its objectId (a non-empty string) to say which user to update",
+                argument=argument,
+            )
+        checks.text(object_id, "objectId")
+    else:
+        if _wire.PASSWORD not in columns:
+            raise InvalidArgumentError(f"{argument} must hold a 'password'", argument="password")
+        if not columns.keys() - {_wire.PASSWORD, _wire.LOCALE, _wire.CLASS, _wire.OBJECT_ID}:
+            raise InvalidArgumentError(
+                f"{argument} must hold the identity column too ('email' unless the console "
+                "names another)",
+                argument=argument,
+            )
+    _check_encodable(columns, argument)
+    return columns

@@ -134,6 +134,23 @@ class ServiceBase:
     is_valid_login = call(Core.is_valid_login)
     get_current_user = call(Core.get_current_user)
     complete_browser_login = call(Core.complete_browser_login)
+    # Accounts with passwords, emails, updates, roles, status.
+    register = call(Core.register)
+    login = call(Core.login)
+    verify_password = call(Core.verify_password)
+    restore_password = call(Core.restore_password)
+    resend_email_confirmation = call(Core.resend_email_confirmation)
+    create_email_confirmation_url = call(Core.create_email_confirmation_url)
+    update = call(Core.update)
+    get_user_roles = call(Core.get_user_roles)
+    find_by_role = call(Core.find_by_role)
+    assign_role = call(Core.assign_role)
+    unassign_role = call(Core.unassign_role)
+    describe_user_class = call(Core.describe_user_class)
+    enable_user = call(Core.enable_user)
+    disable_user = call(Core.disable_user)
+    update_user_status = call(Core.update_user_status)
+    set_current_user_token = call(Core.set_current_user_token)
 
 
 @dataclass(frozen=True)

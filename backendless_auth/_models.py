@@ -355,3 +355,79 @@ def _utf8(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+@attrs.frozen
+class UserProperty:
+    """One column of the Users table, as ``describe_user_class()`` reports it.
+
+    Build one from wire data with :meth:`from_wire`. What Backendless sends beside the typed
+    attributes stays in :attr:`properties`.
+
+    Attributes:
+        name: The column's name, e.g. ``"email"``.
+        type: Backendless's data type: ``"STRING"``, ``"INT"``, ``"DATETIME"``, ...
+        required: Whether a registration must give it a value.
+        identity: Whether it is the identity column (what ``login`` matches).
+        default: The column's default value, or ``None``.
+        related_table: For a relation column, the table it points to.
+        custom_regex: The pattern values must match, when the console sets one.
+        auto_load: For a relation column, whether it loads with the user.
+        primary_key: Whether the column is the primary key (``objectId``).
+    """
+
+    name: str
+    type: str
+    required: bool = False
+    identity: bool = False
+    default: Any = None
+    related_table: str | None = None
+    custom_regex: str | None = None
+    auto_load: bool = False
+    primary_key: bool = False
+    properties: Mapping[str, Any] = attrs.field(
+        factory=dict, repr=False, eq=False, hash=False, converter=_frozen_mapping
+    )
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> UserProperty:
+        """Build a column description from one item of ``GET users/userclassprops``.
+
+        Raises:
+            InvalidArgumentError: ``data`` is not a column description (no string ``name`` and
+                ``type``, or a field of the wrong type).
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidArgumentError(
+                f"a column description must be a mapping, not {type(data).__name__}",
+                argument="data",
+            )
+        name, kind = data.get("name"), data.get("type")
+        if not isinstance(name, str) or not name or not isinstance(kind, str) or not kind:
+            raise InvalidArgumentError(
+                "a column description needs a non-empty string 'name' and 'type'",
+                argument="name",
+            )
+
+        def flag(key: str) -> bool:
+            value = data.get(key)
+            if value is None:
+                return False
+            if not isinstance(value, bool):
+                raise InvalidArgumentError(
+                    f"column {name!r}: {key!r} must be true, false or null", argument=key
+                )
+            return value
+
+        return cls(
+            name=name,
+            type=kind,
+            required=flag("required"),
+            identity=flag("identity"),
+            default=data.get("defaultValue"),
+            related_table=_optional_str(data, "relatedTable"),
+            custom_regex=_optional_str(data, "customRegex"),
+            auto_load=flag("autoLoad"),
+            primary_key=flag("isPrimaryKey"),
+            properties=data,
+        )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 # User object columns.
 CLASS = "___class"
@@ -83,3 +84,65 @@ def request_url_body(
             "callbackUrlDomain": callback_url_domain,
         }
     )
+
+
+# --- accounts with passwords (the JS SDK v8's src/urls.js and src/users/) ----------------------
+
+PASSWORD = "password"
+LOCALE = "blUserLocale"
+REGISTER = "users/register"
+LOGIN = "users/login"
+VERIFY_PASSWORD = "users/verifypassowrd"  # sic: Backendless's own spelling
+RESTORE_PASSWORD = "users/restorepassword/{}"
+RESEND_CONFIRMATION = "users/resendconfirmation/{}"
+CONFIRMATION_URL = "users/createEmailConfirmationURL/{}"
+UPDATE_USER = "users/{}"
+MY_ROLES = "users/userroles"
+USER_ROLES = "users/userroles/{}"
+USERS_IN_ROLE = "users/role/{}"
+ASSIGN_ROLE = "users/assignRole"
+UNASSIGN_ROLE = "users/unassignRole"
+USER_CLASS = "users/userclassprops"
+STATUS_PATH = "users/{}/status"
+STATUSES = ("ENABLED", "DISABLED", "EMAIL_CONFIRMATION_PENDING")
+
+# The JS SDK puts identities, objectIds and role names into paths as they are, and only the
+# restore-password identity through encodeURIComponent. Kept as it does where a character means
+# the same in a path segment (RFC 3986 pchar: "@", "+", ...); what would change the path ("/",
+# "?", "#", "%", ";" which Java servers read as a matrix parameter, spaces, non-ASCII) is
+# percent-encoded.
+SEGMENT_SAFE = "!$&'()*+,=:@"
+# encodeURIComponent leaves A-Z a-z 0-9 - _ . ! ~ * ' ( ) alone; quote() always keeps "-_.~".
+URI_COMPONENT_SAFE = "!*'()"
+
+
+def encode_component(text: str) -> str:
+    """JavaScript's ``encodeURIComponent``."""
+    return quote(text, safe=URI_COMPONENT_SAFE)
+
+
+def role_query(
+    *,
+    load_roles: bool | None,
+    page_size: int | None,
+    offset: int | None,
+    properties: Sequence[str] | None,
+    where: str | None,
+    sort_by: Sequence[str] | None,
+) -> str:
+    """The query string of ``GET users/role/<role>``, token by token as the JS SDK builds it
+    (``findByRole`` then ``DataQueryBuilder.toQueryString``)."""
+    tokens = []
+    if load_roles is not None:
+        tokens.append(f"loadRoles={'true' if load_roles else 'false'}")
+    if page_size is not None and page_size > 0:
+        tokens.append(f"pageSize={page_size}")
+    if offset is not None and offset > 0:
+        tokens.append(f"offset={offset}")
+    for name in properties or ():
+        tokens.append(f"property={encode_component(name)}")
+    if where:
+        tokens.append(f"where={encode_component(where)}")
+    if sort_by:
+        tokens.append("sortBy=" + ",".join(encode_component(item) for item in sort_by))
+    return "&".join(tokens)

@@ -1,7 +1,9 @@
 """The ``backendless-auth`` command line (also ``python -m backendless_auth``).
 
 Commands: ``login``, ``guest``, ``whoami``, ``token``, ``valid``, ``logout``, ``url``,
-``emulator`` and ``demo``. The app comes from ``--app-id``/``--api-key``/``--server-url`` or
+``register``, ``password-reset``, ``confirm-email``, ``roles``, ``update``, ``emulator`` and
+``demo``. Passwords come from a prompt, ``--password-stdin`` or ``BACKENDLESS_PASSWORD``; never
+from the command line. The app comes from ``--app-id``/``--api-key``/``--server-url`` or
 ``--domain``, else from the ``BACKENDLESS_*`` environment variables. Sessions are kept between
 invocations in a token store (``--store``, ``auto`` by default) when a login is given ``--stay``.
 
@@ -180,8 +182,17 @@ def _build_parser() -> _Parser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
-    login = command("login", "log in with a provider: in a browser, or with its access token")
-    login.add_argument("provider", metavar="PROVIDER", help="provider code, e.g. google, twitter")
+    login = command(
+        "login",
+        "log in with a provider (in a browser, or with its access token), or with a password",
+    )
+    login.add_argument(
+        "provider",
+        metavar="PROVIDER",
+        nargs="?",
+        help="provider code, e.g. google, twitter (none with --email or --identity)",
+    )
+    _password_login_options(login)
     how = login.add_mutually_exclusive_group()
     how.add_argument(
         "--browser", action="store_true", help="sign in in a browser (loopback redirect)"
@@ -257,6 +268,8 @@ def _build_parser() -> _Parser:
         "--redirect", metavar="URL", help="where Backendless sends the browser after the login"
     )
     url.set_defaults(handler=_cmd_url)
+
+    _account_commands(command)
 
     command(
         "emulator", "run the local Backendless emulator (see: emulator --help)", common=False
@@ -479,6 +492,10 @@ def _current_guest(app: Backendless) -> BackendlessUser:
 
 
 def _cmd_login(args: argparse.Namespace, app: Backendless) -> int:
+    if args.email is not None or args.identity is not None or args.provider is None:
+        return _password_login(args, app)
+    if args.password_stdin:
+        raise _Failure("--password-stdin goes with --email or --identity", EXIT_USAGE)
     mapping = _fields_mapping(args.map)
     if args.browser:
         return _browser_login(args, app, mapping)
@@ -845,6 +862,192 @@ def _cmd_url(args: argparse.Namespace, app: Backendless) -> int:
     return EXIT_OK
 
 
+# --- accounts with passwords: register, login --email, password-reset, confirm-email, roles,
+# update ------------------------------------------------------------------------------------------
+
+ENV_PASSWORD = "BACKENDLESS_PASSWORD"
+
+
+def _password_login_options(login: argparse.ArgumentParser) -> None:
+    who = login.add_mutually_exclusive_group()
+    who.add_argument("--email", metavar="EMAIL", help="log in with this email and a password")
+    who.add_argument(
+        "--identity",
+        metavar="VALUE",
+        help="log in with the identity column's value (when it is not email) and a password",
+    )
+    login.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help=f"read the password from the first line of stdin (default: ${ENV_PASSWORD}, "
+        "else a prompt)",
+    )
+
+
+def _account_commands(command: Any) -> None:
+    register = command("register", "register a user with a password (it is not logged in)")
+    register.add_argument("--email", metavar="EMAIL", required=True, help="the user's email")
+    _prop_option(register)
+    register.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    register.set_defaults(handler=_cmd_register)
+
+    reset = command("password-reset", "email the user a link to set a new password")
+    reset.add_argument("email", metavar="EMAIL", help="the account's email (its identity)")
+    reset.set_defaults(handler=_cmd_password_reset)
+
+    confirm = command("confirm-email", "send the email that confirms the address again")
+    confirm.add_argument("identity", metavar="IDENTITY", help="the account's email (identity)")
+    confirm.set_defaults(handler=_cmd_confirm_email)
+
+    roles = command("roles", "list the roles of the logged-in user, or of USER_ID")
+    roles.add_argument("user_id", metavar="USER_ID", nargs="?", help="another user's objectId")
+    roles.set_defaults(handler=_cmd_roles)
+
+    update = command("update", "change columns of the logged-in user")
+    _prop_option(update, required=True)
+    update.set_defaults(handler=_cmd_update)
+
+
+def _prop_option(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+    parser.add_argument(
+        "--prop",
+        metavar="COLUMN=VALUE",
+        action="append",
+        default=[],
+        required=required,
+        help="a Users column (repeatable); VALUE is JSON when it parses (37, true, null), "
+        "else text",
+    )
+
+
+def _props(pairs: Sequence[str]) -> dict[str, Any]:
+    columns: dict[str, Any] = {}
+    for pair in pairs:
+        column, sep, raw = pair.partition("=")
+        column = column.strip()
+        if not sep or not column:
+            raise _Failure(f"--prop wants COLUMN=VALUE, got {pair!r}", EXIT_USAGE)
+        if column.lower() == "password":
+            # The command line is visible to every local user (ps, /proc): never a password.
+            raise _Failure(
+                "--prop password=... would put the password on the command line: give it at "
+                f"the prompt, with --password-stdin or in ${ENV_PASSWORD}",
+                EXIT_USAGE,
+            )
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        columns[column] = value
+    return columns
+
+
+def _read_password(args: argparse.Namespace, *, confirm: bool) -> str:
+    """The password: stdin with ``--password-stdin``, else the variable, else a prompt."""
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line[:-1] if line.endswith("\n") else line
+        password = password[:-1] if password.endswith("\r") else password
+        if not password:
+            raise _Failure("--password-stdin: no password on stdin", EXIT_USAGE)
+        return password
+    from_env = os.environ.get(ENV_PASSWORD)
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise _Failure(
+            f"no password: give --password-stdin, set ${ENV_PASSWORD}, or run in a terminal "
+            "to be asked",
+            EXIT_USAGE,
+        )
+    import getpass
+
+    password = getpass.getpass("Password: ")
+    if confirm and getpass.getpass("Password again: ") != password:
+        raise _Failure("the two passwords differ", EXIT_USAGE)
+    if not password:
+        raise _Failure("the password is empty", EXIT_USAGE)
+    return password
+
+
+def _password_login(args: argparse.Namespace, app: Backendless) -> int:
+    identity = args.email if args.email is not None else args.identity
+    if identity is None:
+        raise _Failure(
+            "login needs a PROVIDER (google, twitter, ...) or --email/--identity", EXIT_USAGE
+        )
+    if args.provider is not None:
+        raise _Failure("--email and --identity log in with a password, not a provider", EXIT_USAGE)
+    provider_only = {
+        "--browser": args.browser,
+        "--access-token": args.access_token is not None,
+        "--access-token-secret": args.access_token_secret is not None,
+        "--scope": args.scope is not None,
+        "--map": bool(args.map),
+        "--no-open": args.no_open,
+        "--upgrade-guest": args.upgrade_guest,
+        "--wait": args.wait is not None,
+    }
+    given = [option for option, present in provider_only.items() if present]
+    if given:
+        raise _Failure(f"{', '.join(given)} go with a provider login", EXIT_USAGE)
+    password = _read_password(args, confirm=False)
+    user = app.users.login(identity, password, stay_logged_in=args.stay)
+    _emit_user(args, user, stored=args.stay)
+    return EXIT_OK
+
+
+def _cmd_register(args: argparse.Namespace, app: Backendless) -> int:
+    columns = _props(args.prop)
+    columns["email"] = args.email
+    columns["password"] = _read_password(args, confirm=True)
+    user = app.users.register(columns)
+    _emit_user(args, user, stored=None)
+    if user.user_status == "EMAIL_CONFIRMATION_PENDING":
+        _note(args, "Check the mailbox: the address must be confirmed before the first login.")
+    return EXIT_OK
+
+
+def _cmd_password_reset(args: argparse.Namespace, app: Backendless) -> int:
+    app.users.restore_password(args.email)
+    return _sent(args, "a password reset email", args.email)
+
+
+def _cmd_confirm_email(args: argparse.Namespace, app: Backendless) -> int:
+    app.users.resend_email_confirmation(args.identity)
+    return _sent(args, "a confirmation email", args.identity)
+
+
+def _sent(args: argparse.Namespace, what: str, to: str) -> int:
+    _out(json.dumps({"sent": True, "to": to}) if args.json else f"{what} is on its way to {to}")
+    return EXIT_OK
+
+
+def _cmd_roles(args: argparse.Namespace, app: Backendless) -> int:
+    roles = app.users.get_user_roles(args.user_id)
+    if args.json:
+        _out(json.dumps({"roles": roles}))
+    else:
+        for role in roles:
+            _out(role)
+    return EXIT_OK
+
+
+def _cmd_update(args: argparse.Namespace, app: Backendless) -> int:
+    columns = _props(args.prop)
+    user = app.users.get_current_user()
+    if user is None:
+        raise _not_logged_in()
+    saved = app.users.update({**columns, "objectId": user.object_id})
+    _emit_user(args, saved, stored=None)
+    return EXIT_OK
+
+
+# --- end of accounts ---------------------------------------------------------------------------
+
+
 # --- errors ------------------------------------------------------------------------------------
 
 
@@ -853,6 +1056,7 @@ def _status_for(exc: BaseException) -> int:
         ApiError,
         InvalidArgumentError,
         LoginFlowError,
+        NotLoggedInError,
         TokenStoreError,
         TransportError,
         UnexpectedResponseError,
@@ -862,7 +1066,7 @@ def _status_for(exc: BaseException) -> int:
         return EXIT_USAGE
     if isinstance(exc, (TransportError, UnexpectedResponseError)):
         return EXIT_NETWORK
-    if isinstance(exc, (ApiError, LoginFlowError)):
+    if isinstance(exc, (ApiError, LoginFlowError, NotLoggedInError)):
         return EXIT_REJECTED
     if isinstance(exc, TokenStoreError):
         return EXIT_LOCAL

@@ -273,6 +273,7 @@ def _run(show: _Show) -> None:
         show.fact("new user", "yes: another person, another objectId")
 
         _browser_step(show, app)
+        _password_steps(show, emu, app)
 
         show.step(
             "Stay logged in",
@@ -332,6 +333,43 @@ def _browser_step(show: _Show, app: Backendless) -> None:
     show.line("   the redirects to the loopback page the login waits on")
     user = app.users.login_with_browser("facebook", opener=scripted_opener(), timeout=30)
     show.user(user)
+
+
+def _password_steps(show: _Show, emu: Any, app: Backendless) -> None:
+    """A password account: register, confirm through the emulator's outbox, log in."""
+    import secrets
+
+    import requests
+
+    emu.configure_users(emailConfirmation=True, hashCost=10)
+    password = "Demo-" + secrets.token_urlsafe(12)
+    email = "demo-password@example.com"
+    show.step(
+        "Register a password account (the app asks for confirmed addresses)",
+        'app.users.register({"email": email, "password": password})',
+    )
+    show.fact("password", mask(password))
+    user = app.users.register({"email": email, "password": password, "name": "Demo"})
+    show.user(user)
+    _check(user.user_status == "EMAIL_CONFIRMATION_PENDING", "a user waiting for confirmation")
+
+    show.step(
+        "Confirm the address: the link from the email, read in the emulator's outbox",
+        'requests.get(emu.outbox(to=email, kind="confirmation")[-1].link)',
+    )
+    mail = emu.outbox(to=email, kind="confirmation")[-1]
+    show.fact("email", mail.subject)
+    page = requests.get(mail.link, timeout=10)
+    confirmed = page.status_code == 200 and "Email confirmed" in page.text
+    show.fact("confirmed", "yes" if confirmed else "no")
+    _check(confirmed, "the confirmation link to confirm the address")
+
+    show.step("Log in with the password", "app.users.login(email, password)")
+    me = app.users.login(email, password)
+    show.user(me)
+    _check(me.object_id == user.object_id, "the registered user to log in")
+    _check(me.user_status == "ENABLED", "a confirmed user")
+    show.fact("roles", ", ".join(app.users.get_user_roles()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

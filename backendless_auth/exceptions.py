@@ -11,13 +11,25 @@
     ├── UnexpectedResponseError                   an answer that is not Backendless's
     ├── ApiError                                  Backendless answered with {"code", "message"}
     │   ├── UnknownApplicationError               2002: wrong app id or API key
-    │   ├── LoginRejectedError                    3000, 3003, 3004, 3022, 3034, 3036, 3044, ...
+    │   ├── LoginRejectedError                    3000, 3001, 3002, 3004, 3022, 3034, 3044
+    │   │   ├── InvalidCredentialsError           3003, 3055: wrong identity or password
+    │   │   ├── EmailNotConfirmedError            3087: the address is not confirmed yet
+    │   │   ├── AccountDisabledError              3090: the account is disabled
+    │   │   └── AccountLockedError                3036: locked after failed logins
     │   ├── SessionExpiredError                   3048, 3064, 3091: the session is gone
     │   ├── ProviderError                         3060, 3080: the OAuth provider side failed
-    │   └── InvalidParameterError                 8002, 8004, 8007, 8008
+    │   ├── InvalidParameterError                 8002, 8004, 8007, 8008, 1017, 3006
+    │   ├── InvalidUserDataError                  3010..3014, 3021, 3024, 3038, 3039, 3045
+    │   │   ├── InvalidEmailError                 3040: not an email address
+    │   │   └── PasswordPolicyError               3125: the password breaks the policy
+    │   ├── UserAlreadyExistsError                3033, 3018: the identity is taken
+    │   ├── UserNotFoundError                     3020, 3030, 3104: no such user
+    │   ├── RoleNotFoundError                     2005: not a role of the app
+    │   └── NotAllowedError                       2007, 2008, 2011, 2014, 3009, 3028, ...
     ├── LoginFlowError                            a browser or provider flow did not finish
     │   ├── LoginCancelledError                   the person denied or the flow was stopped
     │   └── LoginTimeoutError                     nobody came back in time
+    ├── NotLoggedInError                          the call needs a session, and there is none
     └── TokenStoreError                           the session could not be loaded or saved
 
 Codes are data: :data:`ERROR_CODES` maps each known Backendless code to its class, and
@@ -34,23 +46,35 @@ from typing import Any
 
 __all__ = [
     "ERROR_CODES",
+    "AccountDisabledError",
+    "AccountLockedError",
     "ApiError",
     "BackendlessError",
     "ConfigurationError",
+    "EmailNotConfirmedError",
     "InvalidArgumentError",
+    "InvalidCredentialsError",
+    "InvalidEmailError",
     "InvalidParameterError",
+    "InvalidUserDataError",
     "LoginCancelledError",
     "LoginFlowError",
     "LoginRejectedError",
     "LoginTimeoutError",
     "NetworkError",
+    "NotAllowedError",
+    "NotLoggedInError",
+    "PasswordPolicyError",
     "ProviderError",
     "RequestTimeout",
+    "RoleNotFoundError",
     "SessionExpiredError",
     "TokenStoreError",
     "TransportError",
     "UnexpectedResponseError",
     "UnknownApplicationError",
+    "UserAlreadyExistsError",
+    "UserNotFoundError",
     "api_error_for",
 ]
 
@@ -242,17 +266,124 @@ class TokenStoreError(BackendlessError):
     """The session could not be saved to, loaded from or cleared in the token store."""
 
 
+# --- accounts with passwords: registration, login, emails, updates, roles, status --------------
+
+
+class InvalidCredentialsError(LoginRejectedError):
+    """The identity or the password is wrong (Backendless does not say which).
+
+    Codes 3003 and 3055.
+    """
+
+
+class EmailNotConfirmedError(LoginRejectedError):
+    """The account's email address is not confirmed yet (code 3087)."""
+
+
+class AccountDisabledError(LoginRejectedError):
+    """The user account is disabled (code 3090)."""
+
+
+class AccountLockedError(LoginRejectedError):
+    """The account is locked after too many failed logins; try again later (code 3036)."""
+
+
+class InvalidUserDataError(ApiError):
+    """Backendless refused the user's properties on registration or update.
+
+    A missing password (3011), required column (3012) or identity (3013), an unknown or
+    invalid property (3010, 3021, 3024), a property named ``id`` (3039), an empty required
+    column (3045).
+    """
+
+
+class InvalidEmailError(InvalidUserDataError):
+    """The email column does not hold an email address (code 3040)."""
+
+
+class PasswordPolicyError(InvalidUserDataError):
+    """The new password does not meet the app's password policy (code 3125)."""
+
+
+class UserAlreadyExistsError(ApiError):
+    """Another user has that identity already.
+
+    Code 3033 on registration, 3018 on update.
+    """
+
+
+class UserNotFoundError(ApiError):
+    """No user has that identity or objectId (codes 3020, 3030, 3104)."""
+
+
+class RoleNotFoundError(ApiError):
+    """The role is not one of the app's roles (code 2005)."""
+
+
+class NotAllowedError(ApiError):
+    """The caller may not do this: another user's data, or a call only server code may make.
+
+    Server code calls with the app's CloudCode API key. Also a system role (un)assigned and
+    registration switched off. Codes 2007, 2008, 2011, 2014, 3009, 3028, 3029, 3054, 3121, 3122.
+    """
+
+
+class NotLoggedInError(BackendlessError):
+    """Nobody is logged in, and the call needs a logged-in user; nothing was sent."""
+
+
+_ACCOUNT_CODES: Mapping[int, type[ApiError]] = {
+    1017: InvalidParameterError,
+    2005: RoleNotFoundError,
+    2007: NotAllowedError,
+    2008: NotAllowedError,
+    2011: NotAllowedError,
+    2014: NotAllowedError,
+    3001: LoginRejectedError,
+    3002: LoginRejectedError,
+    3003: InvalidCredentialsError,
+    3006: InvalidParameterError,
+    3009: NotAllowedError,
+    3010: InvalidUserDataError,
+    3011: InvalidUserDataError,
+    3012: InvalidUserDataError,
+    3013: InvalidUserDataError,
+    3014: InvalidUserDataError,
+    3018: UserAlreadyExistsError,
+    3020: UserNotFoundError,
+    3021: InvalidUserDataError,
+    3024: InvalidUserDataError,
+    3028: NotAllowedError,
+    3029: NotAllowedError,
+    3030: UserNotFoundError,
+    3033: UserAlreadyExistsError,
+    3036: AccountLockedError,
+    3038: InvalidUserDataError,
+    3039: InvalidUserDataError,
+    3040: InvalidEmailError,
+    3045: InvalidUserDataError,
+    3054: NotAllowedError,
+    3055: InvalidCredentialsError,
+    3087: EmailNotConfirmedError,
+    3090: AccountDisabledError,
+    3102: ApiError,
+    3103: ApiError,
+    3104: UserNotFoundError,
+    3121: NotAllowedError,
+    3122: NotAllowedError,
+    3125: PasswordPolicyError,
+}
+
+# --- end of accounts ---------------------------------------------------------------------------
+
+
 ERROR_CODES: Mapping[int, type[ApiError]] = {
     2002: UnknownApplicationError,
     3000: LoginRejectedError,
-    3003: LoginRejectedError,
     3004: LoginRejectedError,
     3022: LoginRejectedError,
     3034: LoginRejectedError,
-    3036: LoginRejectedError,
     3044: LoginRejectedError,
-    3087: LoginRejectedError,
-    3090: LoginRejectedError,
     3048: SessionExpiredError,
     3064: SessionExpiredError,
     3091: SessionExpiredError,
@@ -262,6 +393,7 @@ ERROR_CODES: Mapping[int, type[ApiError]] = {
     8004: InvalidParameterError,
     8007: InvalidParameterError,
     8008: InvalidParameterError,
+    **_ACCOUNT_CODES,
 }
 """Each Backendless error code this SDK knows, mapped to the class raised for it."""
 

@@ -11,15 +11,20 @@ import responses
 
 import backendless_auth
 from backendless_auth import (
+    AccountDisabledError,
+    AccountLockedError,
     ApiError,
     Backendless,
     BackendlessError,
+    EmailNotConfirmedError,
+    InvalidCredentialsError,
     InvalidParameterError,
     LoginRejectedError,
     ProviderError,
     SessionExpiredError,
     UnexpectedResponseError,
     UnknownApplicationError,
+    UserAlreadyExistsError,
 )
 from backendless_auth.exceptions import ERROR_CODES, api_error_for
 
@@ -47,7 +52,7 @@ def app() -> Iterator[Backendless]:
 
 
 def test_the_code_table_is_what_the_contract_names() -> None:
-    assert dict(ERROR_CODES) == {
+    contract = {
         2002: UnknownApplicationError,
         3000: LoginRejectedError,
         3003: LoginRejectedError,
@@ -68,6 +73,17 @@ def test_the_code_table_is_what_the_contract_names() -> None:
         8007: InvalidParameterError,
         8008: InvalidParameterError,
     }
+    # The login codes of accounts with passwords have classes of their own, under the same one.
+    for code, cls in contract.items():
+        assert issubclass(ERROR_CODES[code], cls), code
+    for code, cls in {
+        3003: InvalidCredentialsError,
+        3036: AccountLockedError,
+        3087: EmailNotConfirmedError,
+        3090: AccountDisabledError,
+        3033: UserAlreadyExistsError,
+    }.items():
+        assert ERROR_CODES[code] is cls, code
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 500])
@@ -103,12 +119,12 @@ def test_each_code_maps_to_its_class(
         (
             {"code": 3003},
             3003,
-            "the user cannot be logged in: wrong identity, disabled or locked account, and so on",
+            "the identity or the password is wrong (Backendless does not say which)",
         ),
         (
             {"code": 3003, "message": ""},
             3003,
-            "the user cannot be logged in: wrong identity, disabled or locked account, and so on",
+            "the identity or the password is wrong (Backendless does not say which)",
         ),
         (
             {"code": None, "message": "\u00a0"},

@@ -90,10 +90,21 @@ class RemoteEmulator:
         self.app_id = "SECRETS-APP-" + secrets.token_hex(4).upper()
         self.api_key = "SECRETS-KEY-" + secrets.token_hex(8).upper()
         self.admin_token = secrets.token_urlsafe(24)
+        self.cloud_code_key = "SECRETS-CC-" + secrets.token_hex(8).upper()
         config = tmp / "emulator.json"
         config.write_text(
             json.dumps(
-                {"appId": self.app_id, "apiKey": self.api_key, "adminToken": self.admin_token}
+                {
+                    "appId": self.app_id,
+                    "apiKey": self.api_key,
+                    "adminToken": self.admin_token,
+                    "cloudCodeKey": self.cloud_code_key,
+                    "users": {
+                        "emailConfirmation": True,
+                        "lockout": {"attempts": 2, "seconds": 600},
+                        "hashCost": 10,
+                    },
+                }
             )
         )
         self.proc = subprocess.Popen(
@@ -452,6 +463,74 @@ def run_every_flow(remote: RemoteEmulator, store_path: Path, found: Secrets) -> 
         again_keyed.users.logout()
 
 
+def run_password_flows(remote: RemoteEmulator, found: Secrets) -> None:
+    """Accounts with passwords: register, confirm, log in, wrong and locked passwords, verify,
+    reset through the emailed link, update the password; every password is a secret."""
+    first, second, third = (f"Pw-{n}-" + secrets.token_hex(6) for n in ("one", "two", "three"))
+    wrong = "Wrong-pw-" + secrets.token_hex(6)
+    found.add(first, second, third, wrong, remote.cloud_code_key)
+    app = remote.app()
+    server = Backendless(
+        app_id=remote.app_id, api_key=remote.cloud_code_key, server_url=remote.url, timeout=5
+    )
+    found.keep(app, app.users, server, server.users)
+    email = "secrets-password@example.com"
+    made = app.users.register({"email": email, "password": first, "name": "Pw"})
+    found.keep(made)
+    with pytest.raises(BackendlessError) as unconfirmed:
+        app.users.login(email, first)
+    with pytest.raises(BackendlessError) as duplicate:
+        app.users.register({"email": email, "password": wrong})
+    found.keep(unconfirmed.value, duplicate.value)
+
+    def open_link(kind: str, form: dict[str, str] | None = None) -> None:
+        # The person's browser, another program: its records are left out.
+        mails = remote.admin("GET", "outbox")
+        link = [m for m in mails if m["to"] == email and m["kind"] == kind][-1]["link"]
+
+        def walk() -> None:
+            with requests.Session() as http:
+                page = http.get(link, timeout=10)
+                if form is not None:
+                    csrf = re.search(r"name='csrf' value='([^']+)'", page.text)
+                    assert csrf is not None
+                    http.post(link, data={"csrf": csrf.group(1), **form}, timeout=10)
+
+        thread = threading.Thread(target=walk, name=BROWSER_THREAD, daemon=True)
+        thread.start()
+        thread.join(30)
+
+    open_link("confirmation")
+    me = app.users.login(email, first, stay_logged_in=True)
+    found.add(me.user_token)
+    found.keep(me)
+    server.users.set_current_user_token(me.user_token, user_id=me.object_id)
+    assert server.users.verify_password(first) is True
+    assert server.users.verify_password(wrong) is False
+    with pytest.raises(BackendlessError) as not_server:
+        app.users.verify_password(first)
+    found.keep(not_server.value)
+    for _ in range(2):
+        with pytest.raises(BackendlessError) as bad:
+            app.users.login(email, wrong)
+        found.keep(bad.value)
+    with pytest.raises(BackendlessError) as locked:
+        app.users.login(email, first)
+    found.keep(locked.value)
+    app.users.restore_password(email)
+    open_link("password-reset", {"password": second, "confirm": second})
+    again = app.users.login(email, second)
+    found.add(again.user_token)
+    updated = app.users.update({"objectId": again.object_id, "password": third})
+    found.keep(again, updated, app.users.current_user)
+    with pytest.raises(BackendlessError) as bad_argument:
+        app.users.register({"email": "x@example.com", "password": third, "when": object()})
+    found.keep(bad_argument.value)
+    found.keep(app.users.login(email, third))
+    app.close()
+    server.close()
+
+
 def exception_chain(error: BaseException) -> Iterator[BaseException]:
     """The error and every exception reachable through ``__cause__`` and ``__context__``."""
     seen: set[int] = set()
@@ -541,8 +620,16 @@ def run_the_cli(remote: RemoteEmulator, store_path: Path, found: Secrets) -> str
         ["valid"],
     ]
     found.add("WRONG-CLI-ACCESS-TOKEN-0123")
+    cli_password = "Cli-pw-" + secrets.token_hex(6)
+    found.add(cli_password)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         statuses = [cli.main([*common, *command]) for command in commands]
+        # Passwords: registered, refused unconfirmed, reset asked, from the variable only.
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("BACKENDLESS_PASSWORD", cli_password)
+            cli.main([*common, "register", "--email", "secrets-cli-pw@example.com"])
+            cli.main([*common, "login", "--email", "secrets-cli-pw@example.com"])
+            cli.main([*common, "password-reset", "secrets-cli-pw@example.com"])
     assert statuses[:5] == [0, 0, 0, 0, 0], (statuses, err.getvalue()[-2000:])
     assert statuses[5] != 0  # the wrong access token was refused
     stored = FileTokenStore(store_path / "cli").load(f"Backendless_{remote.app_id}")
@@ -554,6 +641,7 @@ def test_no_secret_in_any_record_repr_str_or_exception(
     remote: RemoteEmulator, capture: Capture, seen: Secrets, tmp_path: Path
 ) -> None:
     run_every_flow(remote, tmp_path / "store", seen)
+    run_password_flows(remote, seen)
     printed = run_the_cli(remote, tmp_path, seen)
     # The session file holds the token (that is its job), but no API key.
     for path in tmp_path.rglob("*"):

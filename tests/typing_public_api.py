@@ -33,6 +33,7 @@ from backendless_auth import (
     TokenStore,
     Transport,
     UnexpectedResponseError,
+    UserProperty,
     UserService,
     providers,
 )
@@ -165,6 +166,38 @@ def session(users: UserService) -> None:
     users.user_token = "x"  # type: ignore[misc]
 
 
+def accounts(users: UserService, user: BackendlessUser) -> None:
+    assert_type(users.register({"email": "a@b.c", "password": "p"}), BackendlessUser)
+    assert_type(users.register(user), BackendlessUser)
+    assert_type(users.login("a@b.c", "p"), BackendlessUser)
+    assert_type(users.login(123, "p", stay_logged_in=True), BackendlessUser)
+    assert_type(users.verify_password("p"), bool)
+    assert_type(users.restore_password("a@b.c"), None)
+    assert_type(users.resend_email_confirmation("a@b.c"), None)
+    assert_type(users.create_email_confirmation_url(42), str)
+    assert_type(users.update({"objectId": "u", "name": "n"}), BackendlessUser)
+    assert_type(users.get_user_roles(), list[str])
+    assert_type(users.get_user_roles("u"), list[str])
+    found = users.find_by_role(
+        "Pro", load_roles=True, where="age > 1", properties=["email"], sort_by=["created"]
+    )
+    assert_type(found, list[BackendlessUser])
+    users.find_by_role("Pro", page_size=10, offset=20, sort_by="created DESC")
+    assert_type(users.assign_role("a@b.c", "Pro"), None)
+    assert_type(users.unassign_role(7, "Pro"), None)
+    assert_type(users.describe_user_class(), list[UserProperty])
+    assert_type(users.describe_user_class()[0].identity, bool)
+    assert_type(users.enable_user("u"), None)
+    assert_type(users.disable_user("u"), None)
+    assert_type(users.update_user_status("u", "DISABLED"), None)
+    assert_type(users.set_current_user_token("t", user_id="u", stay_logged_in=True), None)
+    users.login("a@b.c", "p", True)  # type: ignore[call-arg]
+    users.find_by_role("Pro", True)  # type: ignore[call-arg]
+    users.set_current_user_token("t", "u")  # type: ignore[call-arg]
+    users.register("a@b.c")  # type: ignore[arg-type]
+    users.login("a@b.c", None)  # type: ignore[arg-type]
+
+
 def user_model(data: Mapping[str, Any]) -> None:
     user = BackendlessUser.from_wire(data)
     assert_type(user, BackendlessUser)
@@ -239,6 +272,11 @@ async def async_app(client: httpx.AsyncClient, guest: BackendlessUser) -> None:
         await providers.fetch_provider_token_async("github", client_id="c"),
         providers.ProviderToken,
     )
+    assert_type(await users.login("a@b.c", "p"), BackendlessUser)
+    assert_type(await users.register({"email": "a@b.c", "password": "p"}), BackendlessUser)
+    assert_type(await users.find_by_role("Pro", page_size=5), list[BackendlessUser])
+    assert_type(await users.get_user_roles(), list[str])
+    assert_type(await users.verify_password("p"), bool)
     assert_type(users.current_user, BackendlessUser | None)
     assert_type(users.user_token, str | None)
     await users.login_with_browser("google", timeout="soon")  # type: ignore[arg-type]

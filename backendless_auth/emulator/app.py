@@ -376,7 +376,7 @@ class EmulatorApp:
             raise ApiError(2002, "Application with the given id and API key does not exist")
         request.environ[accounts.SERVER_KEY] = server
         if self.recorders:
-            self.recorders.record(request, rest, "keyed")
+            self.recorders.record(request, rest, "keyed", server=server)
         return self._backendless(request, "/" + rest, f"{request.host_url}{app_id}/{api_key}/")
 
     # --- the Backendless side --------------------------------------------------------------

@@ -25,7 +25,9 @@ class RecordedRequest:
         route: the path below the Backendless base (``users/register/guest``), the same for
             both URL forms.
         form: ``"keyed"`` (``/<APP_ID>/<API_KEY>/``) or ``"domain"`` (``/api/``).
-        query: the query string's parameters.
+        query: the query string's parameters (the first value of a repeated one).
+        query_string: the query string as sent, still percent-encoded.
+        server: whether it came with the CloudCode key (always keyed).
         headers: every header, names in lower case.
         body: the JSON body decoded, ``None`` when there is none (or the raw text when it is
             not JSON).
@@ -35,6 +37,8 @@ class RecordedRequest:
     route: str
     form: str
     query: dict[str, str] = field(default_factory=dict)
+    query_string: str = ""
+    server: bool = False
     headers: dict[str, str] = field(default_factory=dict, repr=False)
     body: Any = field(default=None, repr=False)
 
@@ -59,7 +63,7 @@ class Recorders:
         with self._lock:
             self._logs = [other for other in self._logs if other is not log]
 
-    def record(self, request: Request, route: str, form: str) -> None:
+    def record(self, request: Request, route: str, form: str, *, server: bool = False) -> None:
         raw = request.get_data(cache=True)
         body: Any = None
         if raw.strip():
@@ -72,6 +76,8 @@ class Recorders:
             route=route.lstrip("/"),
             form=form,
             query=dict(request.args.items()),
+            query_string=request.query_string.decode("latin-1"),
+            server=server,
             headers={k.lower(): v for k, v in request.headers.items()},
             body=body,
         )

@@ -1,7 +1,8 @@
 """A web frontend on another loopback origin uses the emulator through the official JS SDK's
 browser bundle, in a real headless Chromium (Debian's, driven by Playwright): CORS preflights,
-the app info at initApp, a guest login, an OAuth2 token login that upgrades the guest, and the
-legacy popup login (``loginWithFacebook``), whose callback page posts the user to its opener.
+the app info at initApp, a guest login, an OAuth2 token login that upgrades the guest, the
+legacy popup login (``loginWithFacebook``), whose callback page posts the user to its opener,
+and a password account: registration (with the browser's language), a refused login, a login.
 """
 
 from __future__ import annotations
@@ -54,6 +55,24 @@ window.run = async function () {
   await Backendless.UserService.logout();
   results.loggedOut = await Backendless.UserService.isValidLogin();
   return results;
+};
+window.runPassword = async function (email, password) {
+  const out = {};
+  const user = await Backendless.UserService.register({email, password, name: 'Dee'});
+  out.registered = user.objectId;
+  out.status = user.userStatus;
+  out.locale = user.blUserLocale;
+  out.tokenAfterRegister = Backendless.UserService.getCurrentUserToken();
+  out.wrong = await Backendless.UserService.login(email, password + ' not').then(
+    () => 'logged in', e => e.code);
+  const logged = await Backendless.UserService.login(email, password, true);
+  out.loggedIn = logged.objectId;
+  out.email = logged.email;
+  out.valid = await Backendless.UserService.isValidLogin();
+  out.roles = await Backendless.UserService.getUserRoles();
+  await Backendless.UserService.logout();
+  out.loggedOut = await Backendless.UserService.isValidLogin();
+  return out;
 };
 document.getElementById('popup').onclick = () => {
   window.popupResult = Backendless.UserService.loginWithFacebook({email: 'email'}, ['email'])
@@ -145,6 +164,50 @@ def test_a_frontend_on_another_origin_logs_in_through_the_js_sdk(
         # Whether Chromium sends a preflight it answers from its cache is its business; the
         # user-token and JSON requests above could not have passed without one.
         assert preflights == [] or all(emu.url in u for u in preflights)
+
+
+def test_a_frontend_on_another_origin_registers_and_logs_in_with_a_password(
+    frontend: str, browser: Any
+) -> None:
+    with Emulator(users={"hashCost": 10}) as emu:
+        context = browser.new_context(locale="de-DE")
+        page = context.new_page()
+        problems: list[str] = []
+        page.on(
+            "console",
+            lambda m: problems.append(m.text) if m.type in ("error", "warning") else None,
+        )
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+        query = f"appId={emu.app_id}&apiKey={emu.api_key}&server={emu.url}"
+        page.goto(f"{frontend}/app?{query}", timeout=STEP_MS)
+        with emu.record_requests() as log:
+            results = page.evaluate(
+                "([email, password]) => window.runPassword(email, password)",
+                ["dee@example.com", "Dee pass 1"],
+            )
+        assert results["status"] == "ENABLED"
+        assert results["locale"] == "de"  # the browser's language, sent by the SDK
+        assert results["tokenAfterRegister"] is None  # a registration logs nobody in
+        # The refusal reached the page with its code: the error answer carries CORS too.
+        assert results["wrong"] == 3003
+        assert results["loggedIn"] == results["registered"]
+        assert results["email"] == "dee@example.com"
+        assert results["valid"] is True
+        assert "AuthenticatedUser" in results["roles"]
+        assert results["loggedOut"] is False
+        user = emu.user(results["registered"])
+        assert user is not None
+        assert user["name"] == "Dee"
+        assert user["blUserLocale"] == "de"
+        assert [(r.method, r.route) for r in log if r.route.startswith("users/")][:3] == [
+            ("POST", "users/register"),
+            ("POST", "users/login"),
+            ("POST", "users/login"),
+        ]
+        # Chromium reports the refused login's 401 on the console; nothing else may appear.
+        assert [p for p in problems if "status of 401" not in p] == []
+        context.close()
 
 
 def test_the_legacy_popup_login_hands_the_user_to_the_page(frontend: str, browser: Any) -> None:

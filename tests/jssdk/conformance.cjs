@@ -1,11 +1,17 @@
 // The official Backendless JS SDK (npm `backendless`, pinned in package.json) against the emulator.
 //
-// Run by tests/emulator/test_emu_jssdk.py: `node conformance.cjs` with BL_CONFORMANCE holding
-// {"serverURL", "appId", "apiKey", "tokens": {...}} (provider tokens minted by the test), and
-// "domain" to initialise the SDK in the domain form instead.
+// Run by tests/emulator/test_emu_jssdk.py: `node conformance.cjs [CASE ...]` with BL_CONFORMANCE
+// holding {"serverURL", "appId", "apiKey", "tokens": {...}} (provider tokens minted by the test),
+// "cloudCodeKey" (for a second app, as server code holds it: the calls Backendless allows only
+// from CloudCode), "adminToken" (to read the emulator's outbox), "locale" (the browser language
+// the SDK sends as blUserLocale), and "domain" to initialise the SDK in the domain form instead.
+// The emulator must have email confirmation on and a custom role "Pro".
 // Every case is one line of CASES: a name and an async function that throws when the SDK's
 // answer is not what Backendless would give. The only output is one JSON line per case:
 // {"case", "ok", "detail"}; anything else on stdout or stderr fails the test.
+// A case the test also makes with our SDK (to compare the requests) sends exactly one request to
+// the Backendless routes, and depends only on cases the test also makes; a case that goes
+// through the server app (and only such a case) has a name ending in "(CloudCode key)".
 'use strict'
 
 const Backendless = require('backendless')
@@ -13,6 +19,20 @@ const Backendless = require('backendless')
 const config = JSON.parse(process.env.BL_CONFORMANCE)
 const tokens = config.tokens
 const Users = () => Backendless.UserService
+// Server code: a standalone app on the CloudCode key, always in the keyed form.
+let serverApp = null
+const ServerUsers = () => serverApp.UserService
+
+// The SDK sends blUserLocale from navigator.languages[0]; browsers and Node >= 21 have a
+// navigator, Node 20 has none. One is given here so that register sends what a browser sends,
+// whatever Node's version.
+Object.defineProperty(globalThis, 'navigator', {
+  value: { languages: [config.locale] }, configurable: true, writable: true,
+})
+
+const BOB = 'bob@example.com'
+const PASSWORD = 'Bob pass 1'
+const CARL = 'carl@example.com'
 
 function check(condition, message) {
   if (!condition) throw new Error(message)
@@ -31,6 +51,15 @@ async function rejects(promise, code) {
     return
   }
   throw new Error(`expected a rejection with code ${code}`)
+}
+
+// The emails the emulator would have sent, read from its admin route (not a Backendless call).
+async function outbox(to, kind) {
+  const query = new URLSearchParams({ to, kind })
+  const answer = await fetch(`${config.serverURL}/_emulator/outbox?${query}`,
+    { headers: { 'X-Admin-Token': config.adminToken } })
+  check(answer.ok, `outbox: HTTP ${answer.status}`)
+  return answer.json()
 }
 
 const state = {}
@@ -100,7 +129,175 @@ const CASES = [
     Users().setCurrentUserToken('00000000-DEAD-TOKEN')
     await rejects(Users().logout(), 3064)
   }],
-  // The password calls (register, login, restorePassword, ...) go here, one line each.
+  ['register', async () => {
+    const user = isUser(await Users().register({ email: BOB, password: PASSWORD, name: 'Bob' }))
+    state.bob = user.objectId
+    check(user.email === BOB && user.userStatus === 'EMAIL_CONFIRMATION_PENDING',
+      JSON.stringify(user))
+    check(user.blUserLocale === config.locale.slice(0, 2), `blUserLocale ${user.blUserLocale}`)
+    check(!('password' in user) && !user['user-token'], 'a password or a session in the answer')
+    check(Users().getCurrentUserToken() === null, 'the registration logged in')
+    const [mail] = await outbox(BOB, 'confirmation')
+    check(mail && mail.objectId === user.objectId, 'no confirmation email')
+  }],
+  ['register a taken identity', async () => {
+    await rejects(Users().register({ email: 'BOB@example.com', password: 'other pass' }), 3033)
+  }],
+  ['register without a password', async () => {
+    await rejects(Users().register({ email: 'dee@example.com' }), 3011)
+  }],
+  ['register with an invalid email', async () => {
+    await rejects(Users().register({ email: 'not an address', password: PASSWORD }), 3040)
+  }],
+  ['login before the confirmation', async () => {
+    await rejects(Users().login(BOB, PASSWORD), 3087)
+  }],
+  ['createEmailConfirmationURL', async () => {
+    const answer = await Users().createEmailConfirmationURL(BOB)
+    const url = answer && answer.confirmationURL
+    check(typeof url === 'string' && url.startsWith(`${config.serverURL}/api/users/`),
+      JSON.stringify(answer))
+  }],
+  ['resendEmailConfirmation', async () => {
+    await Users().resendEmailConfirmation(BOB)
+    check((await outbox(BOB, 'confirmation')).length === 2, 'no second confirmation email')
+  }],
+  ['the confirmation link from the outbox', async () => {
+    const mail = (await outbox(BOB, 'confirmation')).pop()
+    const page = await fetch(mail.link)
+    check(page.ok && (await page.text()).includes('Email confirmed'), `HTTP ${page.status}`)
+  }],
+  ['login with a wrong password', async () => {
+    await rejects(Users().login(BOB, 'not the password'), 3003)
+    check(Users().getCurrentUserToken() === null, 'a session after a failed login')
+  }],
+  ['login', async () => {
+    const user = isUser(await Users().login(BOB, PASSWORD))
+    check(user.objectId === state.bob && user.userStatus === 'ENABLED', JSON.stringify(user))
+    check(typeof user['user-token'] === 'string', 'no user token')
+    check(Users().getCurrentUserToken() === user['user-token'], 'not the current session')
+  }],
+  ['update', async () => {
+    const user = isUser(await Users().update({ objectId: state.bob, name: 'Bobby' }))
+    check(user.objectId === state.bob && user.name === 'Bobby' && user.email === BOB,
+      JSON.stringify(user))
+  }],
+  ['update with the logged-in user', async () => {
+    const current = await Users().getCurrentUser() // the login's answer, cached: no request
+    current.name = 'Bobby'
+    current.age = 42
+    const user = isUser(await Users().update(current))
+    check(user.objectId === state.bob && user.age === 42 && user.name === 'Bobby',
+      JSON.stringify(user))
+    check(user.userStatus === 'ENABLED' && user.email === BOB, JSON.stringify(user))
+  }],
+  ['getUserRoles', async () => {
+    const roles = await Users().getUserRoles()
+    check(Array.isArray(roles) && roles.includes('AuthenticatedUser'), JSON.stringify(roles))
+  }],
+  ['describeUserClass', async () => {
+    const columns = await Users().describeUserClass()
+    const email = columns.find(column => column.name === 'email')
+    check(email && email.identity === true && email.type === 'STRING' && email.required === true,
+      JSON.stringify(email))
+    check(columns.some(column => column.name === 'name'), 'no name column')
+  }],
+  ['restorePassword', async () => {
+    await Users().restorePassword(BOB)
+    const [mail] = await outbox(BOB, 'password-reset')
+    check(mail && mail.link.startsWith(`${config.serverURL}/api/users/`), 'no reset email')
+  }],
+  ['verifyPassword needs the CloudCode key', async () => {
+    await rejects(Users().verifyPassword(PASSWORD), 3122)
+  }],
+  ['logout of the password user', async () => {
+    await Users().logout()
+    check(Users().getCurrentUserToken() === null, 'still a token')
+  }],
+  ['login (CloudCode key)', async () => {
+    const user = isUser(await ServerUsers().login(BOB, PASSWORD))
+    check(user.objectId === state.bob, JSON.stringify(user))
+    check(ServerUsers().getCurrentUserToken() === user['user-token'], 'not the current session')
+  }],
+  ['verifyPassword (CloudCode key)', async () => {
+    check(await ServerUsers().verifyPassword(PASSWORD) === true, 'the password is not valid')
+  }],
+  ['verifyPassword with a wrong password (CloudCode key)', async () => {
+    check(await ServerUsers().verifyPassword('not the password') === false, 'valid')
+  }],
+  ['login by objectId needs the CloudCode key', async () => {
+    await rejects(Users().login(state.bob), 2014)
+  }],
+  ['login by objectId (CloudCode key)', async () => {
+    const user = isUser(await ServerUsers().login(state.bob))
+    check(user.objectId === state.bob && typeof user['user-token'] === 'string',
+      JSON.stringify(user))
+  }],
+  ['logout (CloudCode key)', async () => {
+    await ServerUsers().logout()
+    check(ServerUsers().getCurrentUserToken() === null, 'still a token')
+  }],
+  ['assignRole from a client', async () => {
+    await rejects(Users().assignRole(BOB, 'Pro'), 2011)
+  }],
+  ['assignRole (CloudCode key)', async () => {
+    await ServerUsers().assignRole(BOB, 'Pro')
+  }],
+  ['assignRole to a social user (CloudCode key)', async () => {
+    await ServerUsers().assignRole('ann@example.com', 'Pro')
+  }],
+  ['getUserRoles of another user (CloudCode key)', async () => {
+    const roles = await ServerUsers().getUserRoles(state.bob)
+    check(roles.includes('AuthenticatedUser') && roles.includes('Pro'), JSON.stringify(roles))
+  }],
+  ['findByRole', async () => {
+    const query = Backendless.DataQueryBuilder.create()
+      .setWhereClause("email LIKE '%@example.com'")
+      .setProperties(['email', 'name'])
+      .setSortBy(['email DESC'])
+      .setPageSize(1)
+      .setOffset(1)
+    const users = await Users().findByRole('Pro', true, query)
+    check(users.length === 1, JSON.stringify(users))
+    const [ann] = users
+    check(ann.email === 'ann@example.com' && ann.roles.includes('SocialUser') &&
+      ann.roles.includes('Pro') && !('socialAccount' in ann), JSON.stringify(ann))
+  }],
+  ['unassignRole (CloudCode key)', async () => {
+    await ServerUsers().unassignRole(BOB, 'Pro')
+  }],
+  ['findByRole after unassignRole', async () => {
+    const users = await Users().findByRole('Pro')
+    check(users.length === 1 && users[0].email === 'ann@example.com', JSON.stringify(users))
+  }],
+  ['findByRole with a system role', async () => {
+    await rejects(Users().findByRole('AuthenticatedUser', true, { pageSize: 5 }), 2005)
+  }],
+  ['disableUser from a client', async () => {
+    await rejects(Users().disableUser(state.bob), 3054)
+  }],
+  ['disableUser (CloudCode key)', async () => {
+    await ServerUsers().disableUser(state.bob)
+  }],
+  ['login of a disabled user', async () => {
+    await rejects(Users().login(BOB, PASSWORD), 3090)
+  }],
+  ['enableUser (CloudCode key)', async () => {
+    await ServerUsers().enableUser(state.bob)
+  }],
+  ['updateUserStatus (CloudCode key)', async () => {
+    await ServerUsers().updateUserStatus(state.bob, 'DISABLED')
+  }],
+  ['updateUserStatus needs the CloudCode key', async () => {
+    await rejects(Users().updateUserStatus(state.bob, 'ENABLED'), 3054)
+  }],
+  ['register upgrades the guest', async () => {
+    const guest = isUser(await Users().loginAsGuest())
+    const user = isUser(await Users().register({ email: CARL, password: 'Carl pass 1' }))
+    check(user.objectId === guest.objectId && user.email === CARL, JSON.stringify(user))
+    check(user.userStatus === 'EMAIL_CONFIRMATION_PENDING', JSON.stringify(user))
+    await Users().logout()
+  }],
 ]
 
 async function main() {
@@ -109,6 +306,9 @@ async function main() {
   } else {
     Backendless.initApp({ appId: config.appId, apiKey: config.apiKey, serverURL: config.serverURL })
   }
+  serverApp = Backendless.initApp({
+    appId: config.appId, apiKey: config.cloudCodeKey, serverURL: config.serverURL, standalone: true,
+  })
   const only = process.argv.slice(2)
   for (const [name, run] of CASES) {
     if (only.length && !only.includes(name)) continue
