@@ -362,10 +362,11 @@ def _swap_backendless(
     factory = AppFactory(portals.get(service_driver), marker.kwargs.get("http", "httpx"))
     if getattr(request.module, "Backendless", None) is Backendless:
         monkeypatch.setattr(request.module, "Backendless", factory)
+    blocking_providers = BlockingProviders(portals.get(service_driver))
     if getattr(request.module, "providers", None) is providers:
-        monkeypatch.setattr(
-            request.module, "providers", BlockingProviders(portals.get(service_driver))
-        )
+        monkeypatch.setattr(request.module, "providers", blocking_providers)
+    # "from backendless_auth import providers" inside a test reads the package's attribute.
+    monkeypatch.setattr(backendless_auth, "providers", blocking_providers)
     monkeypatch.setattr(backendless_auth, "Backendless", factory)
     try:
         yield
