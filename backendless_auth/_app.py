@@ -10,7 +10,6 @@ from ._config import AppConfig, Timeout, settings_from_env
 from ._redact import REDACTOR
 from ._service import UserService
 from ._stores_memory import MemoryTokenStore, TokenStore
-from ._transport import RequestsTransport, Transport
 from .exceptions import ConfigurationError
 
 if TYPE_CHECKING:
@@ -18,6 +17,7 @@ if TYPE_CHECKING:
     import requests
     from typing_extensions import Self
 
+    from ._transport import Transport
     from ._transport_async import AsyncTransport
 
 
@@ -162,6 +162,9 @@ class Backendless(_AppBase):
         if transport is not None and session is not None:
             raise ConfigurationError("pass session= or transport=, not both", argument="transport")
         if transport is None:
+            # Imported here: an AsyncBackendless never needs requests.
+            from ._transport import RequestsTransport
+
             transport = RequestsTransport(self._timeout, session)
         self._transport = transport
         self.users = UserService(self._config, transport, store)

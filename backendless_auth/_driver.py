@@ -10,14 +10,17 @@ supplies only ``_bind`` (how to run a flow: blocking, or awaited).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
+from . import _checks as checks
 from ._core import Core, Flow
 from ._models import BackendlessUser
 from ._stores_memory import TokenStore
 
 if TYPE_CHECKING:
+    from . import browser
     from ._service import UserService
     from ._service_async import AsyncUserService
 
@@ -148,3 +151,101 @@ class ServiceBase:
     disable_user = call(Core.disable_user)
     update_user_status = call(Core.update_user_status)
     set_current_user_token = call(Core.set_current_user_token)
+
+
+@dataclass(frozen=True)
+class BrowserLogin:
+    """``login_with_browser``'s arguments, checked (no socket, no request), and its two flows.
+
+    Both services run it around their own receiver: the blocking one around
+    :class:`~backendless_auth.browser.LoopbackReceiver`, the async one around its anyio twin.
+    """
+
+    provider: str
+    fields_mapping: Mapping[str, str] | None
+    scope: str | None
+    callback_url_domain: str | None
+    stay_logged_in: bool
+    open_browser: bool
+    opener: Callable[[str], object] | None
+    timeout: float
+    redirect_host: str
+    redirect_path: str | None
+
+    @classmethod
+    def check(
+        cls,
+        provider_code: object,
+        *,
+        fields_mapping: object,
+        scope: object,
+        callback_url_domain: object,
+        stay_logged_in: object,
+        open_browser: object,
+        opener: object,
+        timeout: object,
+        redirect_host: object,
+        redirect_path: object,
+    ) -> BrowserLogin:
+        """Check every argument; raise :class:`InvalidArgumentError` for the first refused."""
+        from . import browser
+
+        provider = checks.provider_code(provider_code)
+        mapping = checks.fields_mapping(fields_mapping)
+        permissions = checks.scope(scope, " ")
+        domain = checks.optional_str(callback_url_domain, "callback_url_domain")
+        stay = checks.flag(stay_logged_in, "stay_logged_in")
+        wait = browser.check_flow_options(open_browser=open_browser, opener=opener, timeout=timeout)
+        host, path = browser.check_redirect_options(host=redirect_host, path=redirect_path)
+        return cls(
+            provider,
+            mapping,
+            permissions,
+            domain,
+            stay,
+            bool(open_browser),
+            opener,  # type: ignore[arg-type]  # checked callable above
+            wait,
+            host,
+            path,
+        )
+
+    def flow_options(self) -> dict[str, Any]:
+        """The keywords of ``run_in_browser`` (and its async twin) for this login."""
+        from . import browser
+
+        return {
+            "label": self.provider,
+            "open_browser": self.open_browser,
+            "opener": self.opener,
+            "timeout": self.timeout,
+            "success_message": signed_in_as,
+            "redirect_host": self.redirect_host,
+            "redirect_path": self.redirect_path,
+            "timeout_hint": browser.backendless_timeout_hint(self.provider),
+        }
+
+    def authorization_url(self, core: Core, redirect_url: str) -> Flow[str]:
+        """Backendless's authorization URL, redirecting to the receiver's ``redirect_url``."""
+        return core.get_authorization_url(
+            self.provider,
+            fields_mapping=self.fields_mapping,
+            scope=self.scope,
+            redirect_after_login_url=redirect_url,
+            callback_url_domain=self.callback_url_domain,
+        )
+
+    def complete(self, core: Core, callback: browser.Callback) -> Flow[BackendlessUser]:
+        """Adopt the session Backendless's redirect carries (the user loaded with it first)."""
+        from . import browser
+
+        token, user_id = browser.read_backendless_redirect(callback.params)
+        return core.adopt_session(
+            token, user_id, stay_logged_in=self.stay_logged_in, label="login_with_browser"
+        )
+
+
+def signed_in_as(user: BackendlessUser) -> str:
+    """The sentence the browser shows after a browser login."""
+    who = user.name or user.email
+    return f"You are signed in as {who}." if who else "You are signed in."

@@ -8,16 +8,17 @@ request through the :class:`~backendless_auth.Transport`, a store operation in t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _checks as checks
 from ._config import AppConfig
 from ._core import Core, Flow, Request, Steps, check_guest_user
-from ._driver import ServiceBase
+from ._driver import BrowserLogin, ServiceBase
 from ._models import BackendlessUser
 from ._stores_memory import TokenStore
-from ._transport import Transport
 from .exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from ._transport import Transport
 
 T = TypeVar("T")
 
@@ -124,50 +125,25 @@ class UserService(ServiceBase):
             TransportError: A request did not complete.
             TokenStoreError: Logged in, but the session could not be stored.
         """
-        provider = checks.provider_code(provider_code)
-        mapping = checks.fields_mapping(fields_mapping)
-        permissions = checks.scope(scope, " ")
-        domain = checks.optional_str(callback_url_domain, "callback_url_domain")
-        stay = checks.flag(stay_logged_in, "stay_logged_in")
         from . import browser
 
-        wait = browser.check_flow_options(open_browser=open_browser, opener=opener, timeout=timeout)
-        host, path = browser.check_redirect_options(host=redirect_host, path=redirect_path)
-
-        def authorization_url(receiver: browser.LoopbackReceiver) -> str:
-            return self._run(
-                self._core.get_authorization_url(
-                    provider,
-                    fields_mapping=mapping,
-                    scope=permissions,
-                    redirect_after_login_url=receiver.path_state_url,
-                    callback_url_domain=domain,
-                )
-            )
-
-        def complete(callback: browser.Callback) -> BackendlessUser:
-            token, user_id = browser.read_backendless_redirect(callback.params)
-            return self._run(
-                self._core.adopt_session(
-                    token, user_id, stay_logged_in=stay, label="login_with_browser"
-                )
-            )
-
-        return browser.run_in_browser(
-            authorization_url,
-            complete,
-            label=provider,
+        login = BrowserLogin.check(
+            provider_code,
+            fields_mapping=fields_mapping,
+            scope=scope,
+            callback_url_domain=callback_url_domain,
+            stay_logged_in=stay_logged_in,
             open_browser=open_browser,
             opener=opener,
-            timeout=wait,
-            success_message=_signed_in_as,
-            redirect_host=host,
-            redirect_path=path,
-            timeout_hint=browser.backendless_timeout_hint(provider),
+            timeout=timeout,
+            redirect_host=redirect_host,
+            redirect_path=redirect_path,
         )
-
-
-def _signed_in_as(user: BackendlessUser) -> str:
-    """The sentence the browser shows after a browser login."""
-    who = user.name or user.email
-    return f"You are signed in as {who}." if who else "You are signed in."
+        user: BackendlessUser = browser.run_in_browser(
+            lambda receiver: self._run(
+                login.authorization_url(self._core, receiver.path_state_url)
+            ),
+            lambda callback: self._run(login.complete(self._core, callback)),
+            **login.flow_options(),
+        )
+        return user

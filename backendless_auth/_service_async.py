@@ -8,19 +8,29 @@ The calls are written once in :mod:`backendless_auth._core` and declared in
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import anyio.to_thread
 
 from ._config import AppConfig
 from ._core import Core, Flow, Steps, StoreCall
-from ._driver import ServiceBase
+from ._driver import BrowserLogin, ServiceBase
+from ._models import BackendlessUser
+from ._service import UserService
 from ._stores_memory import TokenStore
 from ._transport_async import AsyncTransport
 from .exceptions import ConfigurationError
 
 T = TypeVar("T")
+
+_ASYNC_OPENER_NOTE = """
+
+        Here the receiver is tasks on the event loop, which it never blocks; ``opener`` may be
+        a plain function (called in a worker thread, so it may block) or an ``async def`` one.
+        Cancelling the task, or a timeout around it (``anyio.fail_after``), releases the port
+        at once.
+"""
 
 
 class AsyncUserService(ServiceBase):
@@ -73,3 +83,49 @@ class AsyncUserService(ServiceBase):
             except Exception as exc:  # thrown into the flow, which decides
                 steps.fail(exc)
         return steps.value
+
+    async def login_with_browser(
+        self,
+        provider_code: str,
+        *,
+        fields_mapping: Mapping[str, str] | None = None,
+        scope: str | Sequence[str] | None = None,
+        callback_url_domain: str | None = None,
+        stay_logged_in: bool = False,
+        open_browser: bool = True,
+        opener: Callable[[str], object] | None = None,
+        timeout: float = 300,
+        redirect_path: str | None = None,
+        redirect_host: str = "127.0.0.1",
+    ) -> BackendlessUser:
+        # The docstring is UserService.login_with_browser's (set below): the same call.
+        from . import _browser_async, browser
+
+        login = BrowserLogin.check(
+            provider_code,
+            fields_mapping=fields_mapping,
+            scope=scope,
+            callback_url_domain=callback_url_domain,
+            stay_logged_in=stay_logged_in,
+            open_browser=open_browser,
+            opener=opener,
+            timeout=timeout,
+            redirect_host=redirect_host,
+            redirect_path=redirect_path,
+        )
+
+        async def authorization_url(receiver: _browser_async.AsyncLoopbackReceiver) -> str:
+            return await self._run(login.authorization_url(self._core, receiver.path_state_url))
+
+        async def complete(callback: browser.Callback) -> BackendlessUser:
+            return await self._run(login.complete(self._core, callback))
+
+        return await _browser_async.run_in_browser_async(
+            authorization_url,
+            complete,
+            **login.flow_options(),
+        )
+
+    login_with_browser.__doc__ = (UserService.login_with_browser.__doc__ or "").replace(
+        "\n\n        Args:", _ASYNC_OPENER_NOTE + "\n        Args:", 1
+    )

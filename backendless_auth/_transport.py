@@ -11,11 +11,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import socket
 import threading
 import time
-import zlib
 from collections.abc import Mapping, MutableMapping
 from typing import Any, Protocol
 
@@ -24,23 +22,19 @@ import requests.adapters
 import urllib3.connectionpool
 import urllib3.exceptions
 
-from . import _limits
+from . import _http, _limits
 from ._config import Timeout
 from ._http import RETRY_DELAYS as _RETRY_DELAYS
 from ._http import RETRY_STATUSES as _RETRY_STATUSES
 from ._http import HttpResponse
 from .exceptions import (
     ConfigurationError,
-    InvalidArgumentError,
     NetworkError,
     RequestTimeout,
-    UnexpectedResponseError,
 )
 
 logger = logging.getLogger("backendless_auth")
 
-# What every HTTP stack sends as a header value: visible ASCII, inner spaces and tabs.
-_HEADER_VALUE = re.compile(r"(?:[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?)?")
 # What a request takes from the environment: proxies, and verify (a flag or a CA bundle path).
 _Settings = tuple["MutableMapping[str, str] | None", "bool | str | None"]
 
@@ -279,14 +273,7 @@ class RequestsTransport:
         attempt = 0
         proxies, verify = self._settings_for(url)
         connect, read = self._timeout
-        for name, value in headers.items():
-            if not _HEADER_VALUE.fullmatch(value):
-                # Else requests or http.client fails with their own error, whose text holds
-                # the value (a session token, say). The value is never repeated here.
-                raise InvalidArgumentError(
-                    f"{method} {label}: the {name} header holds characters HTTP does not allow",
-                    argument=name,
-                )
+        _http.check_header_values(method, label, headers)
         headers = {"Accept-Encoding": _limits.ACCEPT_ENCODING, **headers}
         while True:
             started = time.perf_counter()
@@ -311,7 +298,7 @@ class RequestsTransport:
                 retry = attempt < len(_RETRY_DELAYS) and (safe or _never_reached_server(exc))
                 error = _transport_error(exc, method, label)
                 if call.expired or deadline.expired:
-                    error = _deadline_error(method, label, deadline)
+                    error = _http.deadline_error(method, label, deadline.seconds)
                 logger.debug("%s %s failed: %s%s", method, label, error, "; retrying" * retry)
                 if not retry:
                     failure = error
@@ -363,13 +350,6 @@ class RequestsTransport:
             self._session.close()
 
 
-def _deadline_error(method: str, label: str, deadline: _limits.Deadline) -> RequestTimeout:
-    return RequestTimeout(
-        f"{method} {label}: the server did not answer in time "
-        f"(no whole answer within the {deadline.seconds:g} s read timeout)"
-    )
-
-
 def _read_body(
     answer: requests.Response, deadline: _limits.Deadline, call: _Call, method: str, label: str
 ) -> bytes:
@@ -380,7 +360,7 @@ def _read_body(
         UnexpectedResponseError: The body is larger than the limit, or undecodable.
     """
     raw = answer.raw
-    problem: str | None = None
+    problem: Exception | None = None
     done = False
     try:
         decoder = _limits.BodyDecoder(answer.headers.get("content-encoding", ""))
@@ -398,12 +378,8 @@ def _read_body(
                 break
             decoder.feed(chunk)
         content = decoder.finish()
-    except _limits.BodyTooLarge:
-        problem = f"an answer larger than {_limits.MAX_BODY // 1024} KiB decoded"
-    except _limits.UnsupportedEncoding as exc:
-        problem = f"an answer in an unsupported content coding ({exc})"
-    except zlib.error:
-        problem = "a compressed answer that is corrupt"
+    except _http.BODY_ERRORS as exc:
+        problem = exc
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         if deadline.expired or call.expired:
             raise requests.Timeout() from None
@@ -416,9 +392,7 @@ def _read_body(
     finally:
         if not done:
             answer.close()  # a connection with unread bytes is never reused
-    raise UnexpectedResponseError(
-        f"{method} {label}: the server sent {problem}", status=answer.status_code
-    )
+    raise _http.body_error(problem, method, label, answer.status_code) from None
 
 
 def _transport_error(

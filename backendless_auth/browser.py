@@ -705,7 +705,68 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
-class LoopbackReceiver:
+class ReceiverBase:
+    """What both receivers share (the threaded one here, the async one of ``_browser_async``):
+    the addresses and the binding, over a :class:`LoginGate`.
+
+    A subclass sets ``gate``, ``state`` and ``_lock`` (a ``threading.Lock``) and has ``port``.
+    """
+
+    gate: LoginGate
+    state: str
+    _lock: threading.Lock
+
+    @property
+    def port(self) -> int:
+        raise NotImplementedError  # pragma: no cover - each receiver defines it
+
+    @property
+    def origin(self) -> str:
+        """``http://127.0.0.1:<port>`` (or ``localhost``, as chosen)."""
+        return self.gate.origin(self.port)
+
+    @property
+    def redirect_uri(self) -> str:
+        """``http://127.0.0.1:<port><path>``: the OAuth2 ``redirect_uri`` (state sent apart)."""
+        return self.gate.redirect_uri(self.port)
+
+    @property
+    def redirect_url(self) -> str:
+        """:attr:`redirect_uri` with ``?state=<state>``: for redirects that keep their query."""
+        return f"{self.redirect_uri}?state={self.state}"
+
+    @property
+    def path_state_url(self) -> str:
+        """:attr:`redirect_uri` with the state as one more segment: ``.../<path>/<state>``.
+
+        For a server that appends its own parameters to the URL it is given: the state
+        survives however the query is joined.
+        """
+        return f"{self.redirect_uri}/{self.state}"
+
+    @property
+    def start_url(self) -> str:
+        """The one-time URL to open in the browser once :meth:`bind` was called."""
+        return self.gate.start_url(self.port)
+
+    def bind(self, authorization_url: str) -> str:
+        """Bind the login to the browser that opens :attr:`start_url`, and return that URL.
+
+        The start URL answers once: it sets a cookie and redirects to ``authorization_url``;
+        the redirect back is then accepted only with that cookie, and a second use of the
+        start URL stops the login (:meth:`wait` raises :class:`LoginFlowError`).
+        """
+        with self._lock:
+            self.gate.bind(authorization_url)
+        return self.start_url
+
+    def unbind(self) -> bool:
+        """Accept the redirect on its state alone (a link only the person sees); see LoginGate."""
+        with self._lock:
+            return self.gate.unbind()
+
+
+class LoopbackReceiver(ReceiverBase):
     """A one-shot HTTP receiver for a login redirect, on ``127.0.0.1`` and a free port.
 
     Use it as a context manager (or call :meth:`start` and :meth:`close`)::
@@ -820,53 +881,6 @@ class LoopbackReceiver:
             raise LoginFlowError("the loopback receiver is not running")
         return int(self._server.server_port)
 
-    @property
-    def origin(self) -> str:
-        """``http://127.0.0.1:<port>`` (or ``localhost``, as chosen)."""
-        return self.gate.origin(self.port)
-
-    @property
-    def redirect_uri(self) -> str:
-        """``http://127.0.0.1:<port><path>``: the OAuth2 ``redirect_uri`` (state sent apart)."""
-        return self.gate.redirect_uri(self.port)
-
-    @property
-    def redirect_url(self) -> str:
-        """:attr:`redirect_uri` with ``?state=<state>``: for redirects that keep their query."""
-        return f"{self.redirect_uri}?state={self.state}"
-
-    @property
-    def path_state_url(self) -> str:
-        """:attr:`redirect_uri` with the state as one more segment: ``.../<path>/<state>``.
-
-        For a server that appends its own parameters to the URL it is given: the state
-        survives however the query is joined.
-        """
-        return f"{self.redirect_uri}/{self.state}"
-
-    @property
-    def start_url(self) -> str:
-        """The one-time URL to open in the browser once :meth:`bind` was called."""
-        return self.gate.start_url(self.port)
-
-    # --- the flow's side ---------------------------------------------------------------------
-
-    def bind(self, authorization_url: str) -> str:
-        """Bind the login to the browser that opens :attr:`start_url`, and return that URL.
-
-        The start URL answers once: it sets a cookie and redirects to ``authorization_url``;
-        the redirect back is then accepted only with that cookie, and a second use of the
-        start URL stops the login (:meth:`wait` raises :class:`LoginFlowError`).
-        """
-        with self._lock:
-            self.gate.bind(authorization_url)
-        return self.start_url
-
-    def unbind(self) -> bool:
-        """Accept the redirect on its state alone (a link only the person sees); see LoginGate."""
-        with self._lock:
-            return self.gate.unbind()
-
     def wait(self, timeout: float, *, hint: str = "") -> Callback:
         """Block until the login redirect arrives.
 
@@ -886,11 +900,7 @@ class LoopbackReceiver:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                more = f" {hint}" if hint else ""
-                raise LoginTimeoutError(
-                    f"the sign-in did not come back within {timeout:g} seconds.{more} "
-                    "Start it again."
-                )
+                raise login_timeout_error(timeout, hint)
             try:
                 got = self._inbox.get(timeout=min(remaining, _POLL))
             except queue.Empty:
@@ -939,6 +949,14 @@ class LoopbackReceiver:
         self._verdict.wait(_VERDICT_WAIT)
         with self._lock:
             return self.gate.verdict(), True
+
+
+def login_timeout_error(timeout: float, hint: str) -> LoginTimeoutError:
+    """The error for a login whose redirect did not come back (every receiver's)."""
+    more = f" {hint}" if hint else ""
+    return LoginTimeoutError(
+        f"the sign-in did not come back within {timeout:g} seconds.{more} Start it again."
+    )
 
 
 # --- opening the browser ---------------------------------------------------------------------

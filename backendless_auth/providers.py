@@ -51,6 +51,7 @@ from .exceptions import (
 
 if TYPE_CHECKING:
     from ._models import BackendlessUser
+    from ._providers_async import fetch_provider_token_async, login_with_provider_async
     from ._service import UserService
 
 __all__ = [
@@ -64,7 +65,9 @@ __all__ = [
     "OAuth2Provider",
     "ProviderToken",
     "fetch_provider_token",
+    "fetch_provider_token_async",
     "login_with_provider",
+    "login_with_provider_async",
     "preset",
 ]
 
@@ -581,6 +584,12 @@ def _flow(
     elif scope is not None:
         raise InvalidArgumentError("OAuth 1.0a providers take no scope", argument="scope")
 
+    def run_with(run: Callable[..., Any]) -> Any:
+        if isinstance(chosen, OAuth1Provider):
+            assert secret is not None
+            return _oauth1_flow(chosen, key, secret, run)
+        return _oauth2_flow(chosen, key, secret, scopes, run)
+
     def start(then: Callable[[ProviderToken], T], message: Callable[[T], str] | None) -> T:
         def run(
             authorization_url: Callable[[browser.LoopbackReceiver], str],
@@ -589,21 +598,25 @@ def _flow(
             return browser.run_in_browser(
                 authorization_url,
                 lambda callback: then(complete(callback)),
-                label=chosen.code,
-                open_browser=bool(open_browser),
-                opener=cast("Callable[[str], object] | None", opener),
-                timeout=wait,
+                **options,
                 success_message=message,
-                redirect_host=host,
-                redirect_path=path,
-                timeout_hint=hint,
             )
 
-        if isinstance(chosen, OAuth1Provider):
-            assert secret is not None
-            return _oauth1_flow(chosen, key, secret, run)
-        return _oauth2_flow(chosen, key, secret, scopes, run)
+        result: T = run_with(run)
+        return result
 
+    # What the async twins (_providers_async) need to run the same flow around their receiver.
+    options: dict[str, Any] = {
+        "label": chosen.code,
+        "open_browser": bool(open_browser),
+        "opener": cast("Callable[[str], object] | None", opener),
+        "timeout": wait,
+        "redirect_host": host,
+        "redirect_path": path,
+        "timeout_hint": hint,
+    }
+    start.run_with = run_with  # type: ignore[attr-defined]
+    start.options = options  # type: ignore[attr-defined]
     return start
 
 
@@ -740,40 +753,70 @@ def login_with_provider(
         redirect_host,
         redirect_path,
     )
+    code = _backendless_code(
+        users, provider, provider_code, guest_user, fields_mapping, stay_logged_in
+    )
+
+    def login(token: ProviderToken) -> BackendlessUser:
+        user: BackendlessUser = _login(
+            users, code, token, guest_user, fields_mapping, stay_logged_in
+        )
+        return user
+
+    return start(login, _signed_in_as)
+
+
+def _backendless_code(
+    users: Any,
+    provider: object,
+    provider_code: object,
+    guest_user: object,
+    fields_mapping: object,
+    stay_logged_in: object,
+) -> str:
+    """Check the Backendless side's arguments now, not after the person has signed in."""
+    from . import _checks as checks
+    from ._core import check_guest_user
+
     chosen = _provider(provider)
     code = chosen.code if provider_code is None else provider_code
     if not isinstance(code, str) or not code.strip():
         raise InvalidArgumentError(
             "provider_code must be a non-empty string", argument="provider_code"
         )
-    # Check the Backendless side's arguments now, not after the person has signed in.
-    from . import _checks as checks
-
     checks.provider_code(code)
     checks.fields_mapping(fields_mapping)
     checks.flag(stay_logged_in, "stay_logged_in")
     if guest_user is not None:
-        users._guest_wire(guest_user)
+        check_guest_user(guest_user)
+    return code
 
-    def login(token: ProviderToken) -> BackendlessUser:
-        if token.token_secret is not None:
-            return users.login_with_oauth1(
-                code,
-                token.access_token,
-                token.token_secret,
-                guest_user=guest_user,
-                fields_mapping=fields_mapping,
-                stay_logged_in=stay_logged_in,
-            )
-        return users.login_with_oauth2(
+
+def _login(
+    users: Any,
+    code: str,
+    token: ProviderToken,
+    guest_user: Any,
+    fields_mapping: Any,
+    stay_logged_in: Any,
+) -> Any:
+    """The Backendless login with the provider's token: its result, or its coroutine (async)."""
+    if token.token_secret is not None:
+        return users.login_with_oauth1(
             code,
             token.access_token,
+            token.token_secret,
             guest_user=guest_user,
             fields_mapping=fields_mapping,
             stay_logged_in=stay_logged_in,
         )
-
-    return start(login, _signed_in_as)
+    return users.login_with_oauth2(
+        code,
+        token.access_token,
+        guest_user=guest_user,
+        fields_mapping=fields_mapping,
+        stay_logged_in=stay_logged_in,
+    )
 
 
 def _got_token(token: ProviderToken) -> ProviderToken:
@@ -784,3 +827,12 @@ def _got_token(token: ProviderToken) -> ProviderToken:
 def _signed_in_as(user: BackendlessUser) -> str:
     who = user.name or user.email
     return f"You are signed in as {who}." if who else "You are signed in."
+
+
+def __getattr__(name: str) -> Any:
+    # The async twins import anyio: only when asked for (the [async] extra).
+    if name in ("login_with_provider_async", "fetch_provider_token_async"):
+        from . import _providers_async
+
+        return getattr(_providers_async, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

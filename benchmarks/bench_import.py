@@ -20,6 +20,10 @@ STATEMENTS = {
     "import + Backendless(...)": (
         "import backendless_auth as b; b.Backendless(app_id='A', api_key='K')"
     ),
+    "import httpx": "import httpx",
+    "import + AsyncBackendless(...)": (
+        "import backendless_auth as b; b.AsyncBackendless(app_id='A', api_key='K')"
+    ),
 }
 
 
@@ -53,6 +57,23 @@ def main(argv: list[str] | None = None) -> int:
         f"ratio import + first app / import requests:      "
         f"{medians['import + Backendless(...)'] / base:.3f}"
     )
+    print(
+        f"ratio import + first async app / import httpx: "
+        f"{medians['import + AsyncBackendless(...)'] / medians['import httpx']:.3f}"
+    )
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, backendless_auth; "
+            "print(sorted({'requests', 'httpx', 'anyio', 'urllib3'} & set(sys.modules)))",
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    print(f"HTTP libraries imported by 'import backendless_auth': {loaded}")
     return 0
 
 

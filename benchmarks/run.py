@@ -18,6 +18,13 @@ BENCHMARKS = [
     ("Per-call overhead", "bench_calls.py", [], ["--rounds", "5", "--calls", "100"]),
     ("Import time", "bench_import.py", [], ["--runs", "10"]),
     ("Threads", "bench_threads.py", [], ["--calls", "50"]),
+    ("Async (asyncio)", "bench_async.py", [], ["--rounds", "3", "--calls", "50"]),
+    (
+        "Async (trio)",
+        "bench_async.py",
+        ["--backend", "trio"],
+        ["--backend", "trio", "--rounds", "3"],
+    ),
     ("Emulator", "bench_emulator.py", [], ["--seconds", "2", "--rounds", "10"]),
     ("Token stores", "bench_stores.py", [], ["--rounds", "100"]),
     ("The command line in shell loops", "bench_cli.py", [], ["--runs", "10"]),

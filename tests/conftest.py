@@ -8,6 +8,15 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+# Run a test through both services: @pytest.mark.both_services (see tests/drivers.py).
+from drivers import (  # noqa: F401  (fixtures and hooks, found here by pytest)
+    _driver_portals,
+    _swap_backendless,
+    pytest_configure,
+    pytest_generate_tests,
+    service_driver,
+)
+
 from backendless_auth.emulator import Emulator
 
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
+import anyio.to_thread
 import pytest
 
 from backendless_auth import (
@@ -27,9 +28,11 @@ from backendless_auth import (
     MemoryTokenStore,
 )
 from backendless_auth import browser as browser_module
+from backendless_auth._browser_async import AsyncLoopbackReceiver
 from backendless_auth.emulator import Emulator
 
-pytestmark = pytest.mark.browser
+# Each test runs through UserService and AsyncUserService (tests/drivers.py).
+pytestmark = [pytest.mark.browser, pytest.mark.both_services]
 
 T = TypeVar("T")
 
@@ -296,17 +299,27 @@ def test_deny_in_chromium(app: Backendless, driver: Driver) -> None:
 
 
 def test_timeout_in_chromium_then_the_port_is_gone(
-    app: Backendless, driver: Driver, monkeypatch: pytest.MonkeyPatch
+    app: Backendless, driver: Driver, monkeypatch: pytest.MonkeyPatch, service_driver: str
 ) -> None:
     ports: list[int] = []
-    original = browser_module.LoopbackReceiver.wait
+    if service_driver == "sync":
+        original = browser_module.LoopbackReceiver.wait
 
-    def spy(self: browser_module.LoopbackReceiver, timeout: float, **kw: Any) -> Any:
-        ports.append(self.port)
-        driver.landing()  # the sign-in page is open, and nobody clicks
-        return original(self, timeout, **kw)
+        def spy(self: browser_module.LoopbackReceiver, timeout: float, **kw: Any) -> Any:
+            ports.append(self.port)
+            driver.landing()  # the sign-in page is open, and nobody clicks
+            return original(self, timeout, **kw)
 
-    monkeypatch.setattr(browser_module.LoopbackReceiver, "wait", spy)
+        monkeypatch.setattr(browser_module.LoopbackReceiver, "wait", spy)
+    else:
+        original_async = AsyncLoopbackReceiver.wait
+
+        async def spy_async(self: AsyncLoopbackReceiver, timeout: float, **kw: Any) -> Any:
+            ports.append(self.port)
+            await anyio.to_thread.run_sync(driver.landing)  # the page is open; nobody clicks
+            return await original_async(self, timeout, **kw)
+
+        monkeypatch.setattr(AsyncLoopbackReceiver, "wait", spy_async)
     with pytest.raises(LoginTimeoutError):
         app.users.login_with_browser("github", opener=driver.opener(Person(click=False)), timeout=1)
     assert driver.landing().title.startswith("Sign in with Github")
@@ -325,16 +338,29 @@ def test_timeout_in_chromium_then_the_port_is_gone(
 
 
 def test_wrong_state_and_stray_requests_in_chromium(
-    emu: Emulator, app: Backendless, driver: Driver, monkeypatch: pytest.MonkeyPatch
+    emu: Emulator,
+    app: Backendless,
+    driver: Driver,
+    monkeypatch: pytest.MonkeyPatch,
+    service_driver: str,
 ) -> None:
-    receivers: list[browser_module.LoopbackReceiver] = []
-    original = browser_module.LoopbackReceiver.start
+    receivers: list[Any] = []
+    if service_driver == "sync":
+        original = browser_module.LoopbackReceiver.start
 
-    def spy(self: browser_module.LoopbackReceiver) -> browser_module.LoopbackReceiver:
-        receivers.append(self)
-        return original(self)
+        def spy(self: browser_module.LoopbackReceiver) -> browser_module.LoopbackReceiver:
+            receivers.append(self)
+            return original(self)
 
-    monkeypatch.setattr(browser_module.LoopbackReceiver, "start", spy)
+        monkeypatch.setattr(browser_module.LoopbackReceiver, "start", spy)
+    else:
+        original_async = AsyncLoopbackReceiver.__aenter__
+
+        async def spy_async(self: AsyncLoopbackReceiver) -> AsyncLoopbackReceiver:
+            receivers.append(self)
+            return await original_async(self)
+
+        monkeypatch.setattr(AsyncLoopbackReceiver, "__aenter__", spy_async)
 
     def strays(_: str) -> list[str]:
         base = receivers[0].redirect_uri

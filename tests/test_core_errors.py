@@ -28,6 +28,9 @@ from backendless_auth import (
 )
 from backendless_auth.exceptions import ERROR_CODES, api_error_for
 
+# Each test runs through UserService and AsyncUserService (tests/drivers.py).
+pytestmark = pytest.mark.both_services(http="responses")
+
 APP_ID = "APP-ID-0001"
 API_KEY = "REST-KEY-secret-0002"
 BASE = f"https://api.backendless.com/{APP_ID}/{API_KEY}/"

@@ -30,6 +30,9 @@ from backendless_auth import (
     UnexpectedResponseError,
 )
 
+# Each test runs through UserService and AsyncUserService (tests/drivers.py).
+pytestmark = pytest.mark.both_services(http="responses")
+
 APP_ID = "APP-ID-0001"
 API_KEY = "REST-KEY-secret-0002"
 BASE = f"https://api.backendless.com/{APP_ID}/{API_KEY}/"
@@ -423,6 +426,8 @@ def test_real_logs_never_hold_secrets(
     _state, url = server
     caplog.set_level(logging.DEBUG, logger="backendless_auth")
     caplog.set_level(logging.DEBUG, logger="urllib3")
+    caplog.set_level(logging.DEBUG, logger="httpx")
+    caplog.set_level(logging.DEBUG, logger="httpcore")
 
     with Backendless(app_id=APP_ID, api_key=API_KEY, server_url=url) as app:
         app.users.login_with_oauth2("google", ACCESS_TOKEN)
@@ -434,7 +439,8 @@ def test_real_logs_never_hold_secrets(
         app.users.logout()
 
     assert_no_secret(info.value)
-    from_urllib3 = [r for r in caplog.records if r.name.startswith("urllib3")]
+    # urllib3 for the blocking transport, httpx and httpcore for the async one.
+    from_urllib3 = [r for r in caplog.records if r.name.startswith(("urllib3", "httpx"))]
     ours = [r for r in caplog.records if r.name.startswith("backendless_auth")]
     assert from_urllib3, "urllib3 logged nothing: the test would prove nothing"
     assert ours

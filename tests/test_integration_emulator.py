@@ -26,6 +26,9 @@ from backendless_auth import (
 from backendless_auth.demo import scripted_opener
 from backendless_auth.emulator import Emulator
 
+# Each test runs through UserService and AsyncUserService (tests/drivers.py).
+pytestmark = pytest.mark.both_services
+
 # Each provider's own user-info field carrying a value worth mapping onto a custom column.
 PROVIDER_FIELDS = {
     "google": "picture",

@@ -18,6 +18,7 @@ from instant_server import InstantServer
 from backendless_auth import Backendless, HttpResponse, MemoryTokenStore, StoredSession
 
 
+@pytest.mark.both_services
 def test_sequential_calls_share_one_connection() -> None:
     with InstantServer() as server:
         app = Backendless(app_id="APP", api_key="KEY", server_url=server.url)
@@ -29,6 +30,7 @@ def test_sequential_calls_share_one_connection() -> None:
         assert server.accepts == 1
 
 
+@pytest.mark.both_services
 def test_apps_do_not_share_connections_with_each_other() -> None:
     with InstantServer() as server:
         first = Backendless(app_id="APP", api_key="KEY", server_url=server.url)

@@ -21,7 +21,8 @@ from backendless_auth import Backendless, LoginCancelledError, MemoryTokenStore,
 from backendless_auth.emulator import Emulator, OAuth1Endpoints, OAuth2Endpoints
 from backendless_auth.providers import OAuth1Provider, OAuth2Provider
 
-pytestmark = pytest.mark.browser
+# Each test runs through UserService and AsyncUserService (tests/drivers.py).
+pytestmark = [pytest.mark.browser, pytest.mark.both_services]
 
 
 @pytest.fixture(autouse=True)

@@ -273,6 +273,7 @@ def test_plain_http_needs_the_requests_oauthlib_switch(
 # --- OAuth2 with PKCE ------------------------------------------------------------------------
 
 
+@pytest.mark.both_services
 @pytest.mark.usefixtures("insecure_ok")
 @pytest.mark.parametrize("name", OAUTH2)
 def test_oauth2_login_for_each_preset(emu: Emulator, app: Backendless, name: str) -> None:
@@ -303,6 +304,7 @@ def test_oauth2_login_for_each_preset(emu: Emulator, app: Backendless, name: str
     assert landed["state"] == [sent["state"]]
 
 
+@pytest.mark.both_services
 @pytest.mark.usefixtures("insecure_ok")
 def test_pkce_verifier_matches_the_challenge(
     emu: Emulator, monkeypatch: pytest.MonkeyPatch
@@ -326,6 +328,7 @@ def test_pkce_verifier_matches_the_challenge(
     assert isinstance(token, ProviderToken)
 
 
+@pytest.mark.both_services
 @pytest.mark.usefixtures("insecure_ok")
 def test_fetch_provider_token_gives_a_working_token(emu: Emulator) -> None:
     provider, client_id, _ = fake(emu, "github")
@@ -344,6 +347,7 @@ def test_fetch_provider_token_gives_a_working_token(emu: Emulator) -> None:
     assert "Signed in" in person.page().text
 
 
+@pytest.mark.both_services
 @pytest.mark.usefixtures("insecure_ok")
 def test_oauth2_with_a_client_secret_and_a_scope(emu: Emulator, app: Backendless) -> None:
     provider, client_id, secret = fake(emu, "google")
@@ -361,6 +365,7 @@ def test_oauth2_with_a_client_secret_and_a_scope(emu: Emulator, app: Backendless
     assert parse_qs(urlsplit(person.opened[0]).query)["scope"] == ["openid email"]
 
 
+@pytest.mark.both_services
 @pytest.mark.usefixtures("insecure_ok")
 def test_a_wrong_client_secret_is_the_providers_refusal(emu: Emulator, app: Backendless) -> None:
     provider, client_id, _ = fake(emu, "facebook")
@@ -380,6 +385,7 @@ def test_a_wrong_client_secret_is_the_providers_refusal(emu: Emulator, app: Back
     assert app.users.current_user is None
 
 
+@pytest.mark.both_services
 @pytest.mark.usefixtures("insecure_ok")
 def test_oauth2_deny_is_cancelled(emu: Emulator, app: Backendless) -> None:
     provider, client_id, _ = fake(emu, "linkedin")
@@ -391,6 +397,7 @@ def test_oauth2_deny_is_cancelled(emu: Emulator, app: Backendless) -> None:
     assert person.page().status_code == 400
 
 
+@pytest.mark.both_services
 @pytest.mark.usefixtures("insecure_ok")
 def test_guest_upgrade_and_fields_mapping(emu: Emulator, app: Backendless) -> None:
     guest = app.users.login_as_guest()
@@ -412,6 +419,7 @@ def test_guest_upgrade_and_fields_mapping(emu: Emulator, app: Backendless) -> No
     assert user["first_name"] == "Gus"
 
 
+@pytest.mark.both_services
 @pytest.mark.usefixtures("insecure_ok")
 def test_backendless_refusal_is_shown_in_the_browser(emu: Emulator) -> None:
     with Emulator(disabled_providers=["github"]) as other, other.app() as app:
@@ -430,6 +438,8 @@ def test_backendless_refusal_is_shown_in_the_browser(emu: Emulator) -> None:
 # --- OAuth 1.0a (Twitter) --------------------------------------------------------------------
 
 
+@pytest.mark.both_services
+@pytest.mark.both_services
 def test_twitter_login(emu: Emulator, app: Backendless) -> None:
     provider, key, secret = fake(emu, "twitter")
     person = FormBrowser({"action": "add", "email": "tw@example.com", "name": "Tw Itter"})
@@ -441,6 +451,7 @@ def test_twitter_login(emu: Emulator, app: Backendless) -> None:
     assert urlsplit(person.opened[0]).path.endswith("/oauth/authorize")
 
 
+@pytest.mark.both_services
 def test_twitter_token_and_secret(emu: Emulator) -> None:
     provider, key, secret = fake(emu, "twitter")
     token = providers.fetch_provider_token(
@@ -452,6 +463,7 @@ def test_twitter_token_and_secret(emu: Emulator) -> None:
     assert token.token_secret not in repr(token)
 
 
+@pytest.mark.both_services
 def test_twitter_deny_is_cancelled(emu: Emulator, app: Backendless) -> None:
     provider, key, secret = fake(emu, "twitter")
     with pytest.raises(LoginCancelledError):
@@ -465,6 +477,7 @@ def test_twitter_deny_is_cancelled(emu: Emulator, app: Backendless) -> None:
         )
 
 
+@pytest.mark.both_services
 def test_twitter_wrong_consumer_secret(emu: Emulator) -> None:
     provider, key, _ = fake(emu, "twitter")
     opened: list[str] = []
@@ -521,6 +534,7 @@ def test_no_code_verifier_or_token_in_our_logs(
     assert pairs[0][0] not in theirs
 
 
+@pytest.mark.both_services
 @pytest.mark.usefixtures("insecure_ok")
 def test_localhost_and_another_path(emu: Emulator, app: Backendless) -> None:
     provider, client_id, _ = fake(emu, "google")
@@ -540,6 +554,7 @@ def test_localhost_and_another_path(emu: Emulator, app: Backendless) -> None:
     assert (redirect.hostname, redirect.path) == ("localhost", "/oauth2/callback")
 
 
+@pytest.mark.both_services
 @pytest.mark.usefixtures("insecure_ok")
 def test_the_timeout_names_the_redirect_uri_to_register(emu: Emulator) -> None:
     provider, client_id, _ = fake(emu, "github")

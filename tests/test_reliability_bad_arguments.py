@@ -414,8 +414,15 @@ def _no_receiver(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("a loopback receiver was started for refused arguments")
 
     monkeypatch.setattr(browser.LoopbackReceiver, "start", refuse)
+    from backendless_auth import _browser_async
+
+    async def refuse_async(self: object) -> object:
+        raise AssertionError("a loopback receiver was started for refused arguments")
+
+    monkeypatch.setattr(_browser_async.AsyncLoopbackReceiver, "__aenter__", refuse_async)
 
 
+@pytest.mark.both_services
 @pytest.mark.parametrize(("method", "argument"), CASES, ids=[f"{m}-{a}" for m, a in CASES])
 @SETTINGS
 @given(data=st.data())
@@ -436,6 +443,7 @@ def test_one_bad_argument_is_refused_before_any_request(
     assert str(caught.value)
 
 
+@pytest.mark.both_services
 @pytest.mark.parametrize("method", list(METHODS))
 @SETTINGS
 @given(data=st.data())

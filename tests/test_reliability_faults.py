@@ -90,6 +90,7 @@ def _wait_until_idle(emu: Emulator, guests: int, *, limit: float = 3.0) -> int:
 # --- delays ------------------------------------------------------------------------------------
 
 
+@pytest.mark.both_services
 def test_default_timeouts_are_finite() -> None:
     app = Backendless(app_id="APP", api_key="KEY")
     assert 0 < app.timeout.connect < float("inf")
@@ -111,6 +112,7 @@ def test_every_request_carries_the_timeout() -> None:
     assert all(timeout == (1.5, 2.5) for timeout in seen)
 
 
+@pytest.mark.both_services
 def test_slow_login_post_times_out_and_is_sent_once(emu: Emulator, app: Backendless) -> None:
     before = _guest(app)
     guests = _guest_count(emu)
@@ -129,6 +131,7 @@ def test_slow_login_post_times_out_and_is_sent_once(emu: Emulator, app: Backendl
     print(f"\n[figures] slow POST gave up after {waited:.2f} s (read timeout 0.4 s)")
 
 
+@pytest.mark.both_services
 def test_slow_get_is_retried_then_times_out(emu: Emulator, app: Backendless) -> None:
     before = _guest(app)
     fault = emu.set_fault("delay", path="isvalidusertoken", method="GET", count=None, delay=1.0)
@@ -142,6 +145,7 @@ def test_slow_get_is_retried_then_times_out(emu: Emulator, app: Backendless) -> 
     _assert_session_kept(app, before)
 
 
+@pytest.mark.both_services
 def test_one_slow_get_is_retried_and_succeeds(emu: Emulator, app: Backendless) -> None:
     before = _guest(app)
     fault = emu.set_fault("delay", path="isvalidusertoken", method="GET", count=1, delay=1.0)
@@ -153,6 +157,7 @@ def test_one_slow_get_is_retried_and_succeeds(emu: Emulator, app: Backendless) -
 # --- connections reset mid-answer ----------------------------------------------------------
 
 
+@pytest.mark.both_services
 def test_reset_login_post_is_not_resent(emu: Emulator, app: Backendless) -> None:
     before = _guest(app)
     guests = _guest_count(emu)
@@ -167,6 +172,7 @@ def test_reset_login_post_is_not_resent(emu: Emulator, app: Backendless) -> None
     _assert_session_kept(app, before)
 
 
+@pytest.mark.both_services
 def test_reset_oauth_login_post_is_not_resent(emu: Emulator, app: Backendless) -> None:
     before = _guest(app)
     account = emu.add_account("google", email="reset@example.com", name="Reset")
@@ -181,6 +187,7 @@ def test_reset_oauth_login_post_is_not_resent(emu: Emulator, app: Backendless) -
     assert app.users.login_with_oauth2("google", token).email == "reset@example.com"
 
 
+@pytest.mark.both_services
 def test_reset_get_is_retried_and_succeeds(emu: Emulator, app: Backendless) -> None:
     before = _guest(app)
     fault = emu.set_fault("reset", path=f"data/Users/{before.object_id}", method="GET", count=2)
@@ -191,6 +198,7 @@ def test_reset_get_is_retried_and_succeeds(emu: Emulator, app: Backendless) -> N
     _assert_session_kept(app, before)
 
 
+@pytest.mark.both_services
 def test_reset_logout_keeps_the_session(emu: Emulator, app: Backendless) -> None:
     before = _guest(app)
     fault = emu.set_fault("reset", path="users/logout", method="GET", count=None)
@@ -206,6 +214,7 @@ def test_reset_logout_keeps_the_session(emu: Emulator, app: Backendless) -> None
 # --- 502 / 503 ---------------------------------------------------------------------------------
 
 
+@pytest.mark.both_services
 @pytest.mark.parametrize("status", [502, 503])
 def test_gateway_error_on_get_is_retried(emu: Emulator, app: Backendless, status: int) -> None:
     before = _guest(app)
@@ -215,6 +224,7 @@ def test_gateway_error_on_get_is_retried(emu: Emulator, app: Backendless, status
     _assert_session_kept(app, before)
 
 
+@pytest.mark.both_services
 @pytest.mark.parametrize("status", [502, 503])
 def test_gateway_error_on_get_gives_up_after_three(
     emu: Emulator, app: Backendless, status: int
@@ -230,6 +240,7 @@ def test_gateway_error_on_get_gives_up_after_three(
     _assert_session_kept(app, before)
 
 
+@pytest.mark.both_services
 @pytest.mark.parametrize("status", [502, 503])
 def test_gateway_error_on_login_post_is_not_resent(
     emu: Emulator, app: Backendless, status: int
@@ -256,6 +267,7 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.both_services
 @pytest.mark.parametrize("call", ["login_as_guest", "is_valid_login", "logout"])
 def test_no_server_says_could_not_connect(call: str) -> None:
     store = MemoryTokenStore()
@@ -299,6 +311,7 @@ def _scripted_browser(url: str) -> None:
     threading.Thread(target=walk, daemon=True).start()
 
 
+@pytest.mark.both_services
 def test_browser_login_retries_the_user_load(emu: Emulator, app: Backendless) -> None:
     _guest(app)
     fault = emu.set_fault("reset", path="/data/Users/", method="GET", count=1)
@@ -307,6 +320,7 @@ def test_browser_login_retries_the_user_load(emu: Emulator, app: Backendless) ->
     assert _fired(fault) == 1  # reset once, then retried
 
 
+@pytest.mark.both_services
 def test_browser_login_request_url_not_resent(emu: Emulator, app: Backendless) -> None:
     before = _guest(app)
     fault = emu.set_fault("error", path="request_url", method="POST", status=503, count=None)

@@ -176,6 +176,7 @@ def _split(levels: str) -> list[str]:
     return parts
 
 
+@pytest.mark.both_services(http="responses")
 @pytest.mark.parametrize("call", list(CALLS))
 @SETTINGS
 @given(body=nested_bodies(), status=st.sampled_from([200, 201, 400, 401, 404, 500]))
@@ -300,6 +301,7 @@ def _gzip_bomb(mebibytes: int) -> bytes:
     return b"".join(packer.compress(zeros) for _ in range(mebibytes)) + packer.flush()
 
 
+@pytest.mark.both_services(http="responses")
 def test_a_gzip_bomb_is_refused_without_inflating_it(
     raw_server: Callable[[Callable[[socket.socket], None]], RawServer],
 ) -> None:
@@ -326,6 +328,7 @@ def test_a_gzip_bomb_is_refused_without_inflating_it(
     assert app.users.user_token is None
 
 
+@pytest.mark.both_services(http="responses")
 @pytest.mark.parametrize("phase", ["headers", "body"])
 @pytest.mark.parametrize("call", ["login_as_guest", "is_valid_login"])
 def test_a_server_dribbling_one_byte_at_a_time_ends_at_the_deadline(
@@ -369,6 +372,7 @@ def test_a_server_dribbling_one_byte_at_a_time_ends_at_the_deadline(
     assert app.users.user_token == PREVIOUS_TOKEN
 
 
+@pytest.mark.both_services(http="responses")
 @settings(max_examples=30, deadline=None)
 @given(
     size=st.one_of(
@@ -415,6 +419,7 @@ def test_bodies_up_to_the_cap_are_read_and_larger_ones_refused(size: int, coding
     assert real.users.user_token == PREVIOUS_TOKEN
 
 
+@pytest.mark.both_services(http="responses")
 def test_connections_are_still_reused_after_reading_bodies_in_steps(
     raw_server: Callable[[Callable[[socket.socket], None]], RawServer],
 ) -> None:
@@ -454,6 +459,7 @@ bad_tokens = st.builds(
 ).filter(lambda token: not checks.is_user_token(token))
 
 
+@pytest.mark.both_services(http="responses")
 @pytest.mark.parametrize("call", ["login_with_oauth2", "login_as_guest"])
 @SETTINGS
 @given(token=bad_tokens)
@@ -502,6 +508,7 @@ def _in_a_url(token: str) -> bool:
     return True
 
 
+@pytest.mark.both_services(http="responses")
 @SETTINGS
 @given(token=bad_tokens)
 def test_a_pasted_redirect_with_such_a_token_is_refused_over_requests(token: str) -> None:
@@ -768,6 +775,7 @@ TOKEN = "LIVE-SESSION-TOKEN-0123456789ABCDEFGH"
 USER_JSON = json.dumps({"objectId": "NEW", "userStatus": "GUEST", "user-token": TOKEN})
 
 
+@pytest.mark.both_services(http="responses")
 @pytest.mark.parametrize("call", ["login_with_oauth2", "login_as_guest"])
 @SETTINGS
 @given(cut=st.integers(USER_JSON.index(TOKEN) + len(TOKEN), len(USER_JSON) - 1))

@@ -165,8 +165,9 @@ class RemoteEmulator:
             self.proc.wait()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteEmulator]:
+    # One emulator per test: the sweep registers the same accounts through each service.
     emulator = RemoteEmulator(tmp_path_factory.mktemp("emulator"))
     yield emulator
     emulator.close()
@@ -637,6 +638,7 @@ def run_the_cli(remote: RemoteEmulator, store_path: Path, found: Secrets) -> str
     return out.getvalue() + err.getvalue()
 
 
+@pytest.mark.both_services(http="responses")
 def test_no_secret_in_any_record_repr_str_or_exception(
     remote: RemoteEmulator, capture: Capture, seen: Secrets, tmp_path: Path
 ) -> None:

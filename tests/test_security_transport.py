@@ -36,6 +36,9 @@ from backendless_auth import (
     UserService,
 )
 
+# Each test runs through UserService and AsyncUserService (tests/drivers.py).
+pytestmark = pytest.mark.both_services
+
 TOKEN = "SESSION-TOKEN-THAT-MUST-STAY-HOME-0123"
 _FIGURES = {"hosts tried": 0, "redirects tried": 0, "requests at the second server": 0}
 

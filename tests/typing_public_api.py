@@ -35,6 +35,7 @@ from backendless_auth import (
     UnexpectedResponseError,
     UserProperty,
     UserService,
+    providers,
 )
 from backendless_auth.exceptions import ERROR_CODES, api_error_for
 
@@ -263,6 +264,14 @@ async def async_app(client: httpx.AsyncClient, guest: BackendlessUser) -> None:
     assert_type(await users.get_current_user(reload=True), BackendlessUser | None)
     assert_type(await users.complete_browser_login("https://x/?a=b"), BackendlessUser)
     assert_type(await users.logout(), None)
+    assert_type(await users.login_with_browser("google", timeout=30), BackendlessUser)
+    assert_type(
+        await providers.login_with_provider_async(users, "google", client_id="c"), BackendlessUser
+    )
+    assert_type(
+        await providers.fetch_provider_token_async("github", client_id="c"),
+        providers.ProviderToken,
+    )
     assert_type(await users.login("a@b.c", "p"), BackendlessUser)
     assert_type(await users.register({"email": "a@b.c", "password": "p"}), BackendlessUser)
     assert_type(await users.find_by_role("Pro", page_size=5), list[BackendlessUser])
@@ -270,6 +279,7 @@ async def async_app(client: httpx.AsyncClient, guest: BackendlessUser) -> None:
     assert_type(await users.verify_password("p"), bool)
     assert_type(users.current_user, BackendlessUser | None)
     assert_type(users.user_token, str | None)
+    await users.login_with_browser("google", timeout="soon")  # type: ignore[arg-type]
     await users.login_as_guest(True)  # type: ignore[call-arg]
     await users.get_current_user(reload="yes")  # type: ignore[arg-type]
     AsyncBackendless(app_id="A", api_key="K", session=None)  # type: ignore[call-arg]

@@ -26,8 +26,13 @@ class ServiceCalls(griffe.Extension):
 
         inspected = griffe.inspect(module)
         runtime = inspected[cls.name]
-        for name, member in vars(ServiceBase).items():
-            if isinstance(member, Call) and name in runtime.members:
+        # The calls, and the async browser login, whose docstring is the blocking one's with a
+        # paragraph added at import time.
+        names = [name for name, member in vars(ServiceBase).items() if isinstance(member, Call)]
+        if cls.name == "AsyncUserService":
+            names.append("login_with_browser")
+        for name in names:
+            if name in runtime.members:
                 function = runtime.members[name]
                 function.parent = cls
                 if function.docstring is not None and cls.docstring is not None:

@@ -8,6 +8,9 @@ from backendless_auth import Backendless
 from backendless_auth.emulator import Emulator
 from backendless_auth.exceptions import ApiError, UnknownApplicationError
 
+# Each test runs through UserService and AsyncUserService (tests/drivers.py).
+pytestmark = pytest.mark.both_services
+
 
 @pytest.fixture(params=["keyed", "domain"])
 def app(request: pytest.FixtureRequest, emu: Emulator) -> Backendless:
