@@ -571,9 +571,19 @@ async def test_a_slow_keyring_never_blocks_the_event_loop(server: Server) -> Non
             assert found is not None
             assert found.user_token == GUEST_TOKEN
 
-    worst = await _with_heartbeat(work)
-    assert keyring.calls >= 2
-    assert worst < 0.05, f"the event loop was blocked for {worst * 1000:.0f} ms"
+    # A store run on the loop blocks it for a whole keyring call (1 s) on every attempt; a
+    # busy machine can delay one tick by more than 50 ms now and then without anything of ours
+    # blocking. So: up to three attempts, and the quietest must stay under 50 ms.
+    attempts = []
+    for _ in range(3):
+        calls = keyring.calls
+        attempts.append(await _with_heartbeat(work))
+        assert keyring.calls >= calls + 2
+        if attempts[-1] < 0.05:
+            break
+    worst = min(attempts)
+    shown = ", ".join(f"{late * 1000:.0f} ms" for late in attempts)
+    assert worst < 0.05, f"the event loop was blocked: worst ticks {shown}"
 
 
 async def test_200_tasks_racing_logins_logouts_and_reads_leave_whole_state() -> None:

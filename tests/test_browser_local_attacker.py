@@ -225,6 +225,14 @@ class Attacker:
         except (OSError, ValueError):
             return {}
 
+    def wait_for(self, done: Callable[[dict[str, Any]], bool], seconds: float = 30) -> None:
+        """Wait until the report says ``done`` (the attacker writes it after its last step)."""
+        deadline = time.monotonic() + seconds
+        while not done(self.report()) and time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return
+            time.sleep(0.02)
+
     def stop(self) -> dict[str, Any]:
         self.process.terminate()
         self.process.wait(timeout=30)
@@ -348,6 +356,9 @@ def test_control_without_the_defences_the_attacker_wins(
     attacker = Attacker(attacker_python, workdir, ATTACKER_EMAIL)
     try:
         user = _login(emu, app, "backendless")
+        # The login ends when the redirect reaches the receiver, a step before the attacker
+        # has written down that it signed in.
+        attacker.wait_for(lambda r: any(a.get("signed_in") for a in r.get("attacks", [])))
     finally:
         report = attacker.stop()
     assert user.email == ATTACKER_EMAIL  # login CSRF: the harness is a real attacker
