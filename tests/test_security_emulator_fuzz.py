@@ -25,8 +25,15 @@ from urllib.parse import unquote, urlencode
 
 import pytest
 import requests
+
+# Imported at collection, not inside a test: pytest rewrites schemathesis's modules as they
+# load (it is a pytest plugin), and a rewrite in the middle of the run, with emulator threads
+# busy, has hit CPython 3.11's spurious "AST constructor recursion depth mismatch" (gh-106905).
+import schemathesis
+import schemathesis.openapi
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 
 from backendless_auth.emulator import Emulator
 
@@ -73,8 +80,6 @@ def _state(emu: Emulator) -> Any:
 def test_admin_routes_refuse_every_request_without_the_token(
     emu: Emulator, http: requests.Session
 ) -> None:
-    import schemathesis
-    from schemathesis import GenerationMode
 
     doc = http.get(f"{emu.url}/_emulator/openapi.json", timeout=5).json()
     schema = schemathesis.openapi.from_dict(doc)

@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 import requests
+
+# Imported at collection, not inside a test: pytest rewrites schemathesis's modules as they
+# load (it is a pytest plugin), and a rewrite in the middle of the run, with emulator threads
+# busy, has hit CPython 3.11's spurious "AST constructor recursion depth mismatch" (gh-106905).
+import schemathesis
+import schemathesis.openapi
 from emu_helpers import Client, assert_error
+from schemathesis import GenerationMode
 
 from backendless_auth.emulator import Emulator, Fault, FaultError
 
@@ -172,10 +179,8 @@ def test_openapi_document_is_valid(emu: Emulator) -> None:
 
 def test_schemathesis_fuzz_never_500(emu: Emulator) -> None:
     """Positive and negative cases from the description: always an answer below 500."""
-    import schemathesis
     from hypothesis import HealthCheck, given, settings
     from hypothesis.errors import Unsatisfiable
-    from schemathesis import GenerationMode
 
     doc = requests.get(f"{emu.url}/_emulator/openapi.json", timeout=5).json()
     schema = schemathesis.openapi.from_dict(doc)
