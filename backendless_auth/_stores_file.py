@@ -4,21 +4,21 @@ One file per namespace, in one folder. A file per namespace (rather than one JSO
 every app) means a save rewrites only its own app's session: a torn or corrupt file costs one
 session, not all of them, two apps never contend for one lock, and ``clear`` is an unlink.
 
-``filelock`` and ``platformdirs`` are imported when a store is built, not with the package.
+``filelock`` and ``platformdirs`` are imported when a store is built, not with the package;
+``tempfile`` and ``glob`` when it first writes (``backendless-auth token`` only reads, and
+``tempfile`` alone costs a few milliseconds at each start of a shell loop).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import glob
 import hashlib
 import logging
 import os
 import re
 import stat
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -507,6 +507,8 @@ class FileTokenStore:
                 f"the session could not be saved to {target}: {_os_message(exc)}"
             ) from exc
         self._remove_stale_temps(target)
+        import tempfile  # only to write: see the module's docstring
+
         fd, temp_name = -1, ""
         try:
             # mkstemp creates the file 0600 and O_EXCL, in the target's folder so that the
@@ -539,6 +541,8 @@ class FileTokenStore:
         # Temporary files are written under the lock, which this process now holds: any left
         # for this target belong to a writer that was killed before it could rename or remove.
         # Only this user's regular files: a name planted by someone else is left to them.
+        import glob  # only to write: see the module's docstring
+
         for stale in self._folder.glob(f".{glob.escape(target.name)}.*.tmp"):
             with contextlib.suppress(OSError):
                 info = os.lstat(stale)

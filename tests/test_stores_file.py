@@ -268,7 +268,8 @@ def test_a_save_into_a_read_only_folder_fails_and_keeps_the_old_file(
         def refuse(*args: object, **kwargs: object) -> tuple[int, str]:
             raise PermissionError(13, "Permission denied")
 
-        monkeypatch.setattr("backendless_auth._stores_file.tempfile.mkstemp", refuse)
+        # The store imports tempfile when it first writes: patch the module it will get.
+        monkeypatch.setattr("tempfile.mkstemp", refuse)
     os.chmod(folder, 0o500)
     try:
         with pytest.raises(TokenStoreError, match="could not be saved") as info:

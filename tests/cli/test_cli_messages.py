@@ -191,7 +191,8 @@ PROBE = """
 import sys
 from backendless_auth.cli import main
 status = main(sys.argv[1:])
-heavy = sorted(name for name in ("requests", "urllib3", "keyring", "oauthlib", "werkzeug")
+heavy = sorted(name for name in ("requests", "urllib3", "keyring", "oauthlib", "werkzeug",
+                                 "filelock", "platformdirs")
                if name in sys.modules)
 print("IMPORTED", ",".join(heavy))
 raise SystemExit(status)
@@ -201,7 +202,8 @@ raise SystemExit(status)
 def test_token_reads_the_store_without_importing_an_http_client(
     env: dict[str, str], emu: Emulator
 ) -> None:
-    """``$(backendless-auth token)`` in a shell loop: no network, so no requests."""
+    """``$(backendless-auth token)`` in a shell loop: no network, so no requests; a read of a
+    file store in a named folder needs neither its lock (filelock) nor platformdirs."""
     assert _cli(env, "guest", "--stay").returncode == 0
     result = subprocess.run(
         [sys.executable, "-c", PROBE, "token"],
