@@ -12,8 +12,9 @@ in a worker thread, through an anyio blocking portal. Two ways to use it:
   while ``responses`` is active, so that ``responses`` answers and records it as for the sync
   app (and sends it over real HTTP otherwise); by default
   (``http="httpx"``) the async app sends over real HTTP with its own
-  :class:`~backendless_auth.HttpxTransport` (the emulator tests). The module's ``providers``
-  becomes a :class:`BlockingProviders`: the provider flows' async twins, called blocking.
+  :class:`~backendless_auth.HttpxTransport` (the emulator tests). The module
+  ``providers``'s ``login_with_provider`` and ``fetch_provider_token`` become their async
+  twins, called blocking.
 * ``both_drivers(driver, **kwargs)``: a context manager giving either app, for a fixture
   parametrized with :data:`DRIVERS`.
 
@@ -241,30 +242,23 @@ class BlockingAsyncApp:
         self.close()
 
 
-class BlockingProviders:
-    """Stands in for the module ``backendless_auth.providers`` under an async driver.
+def _blocking_provider_flows(portal: anyio.from_thread.BlockingPortal) -> dict[str, Any]:
+    """The provider flows' async twins, called blocking, under the names of the blocking ones.
 
-    ``login_with_provider(app.users, ...)`` and ``fetch_provider_token(...)`` run their async
-    twins through the portal; everything else is the module's own.
+    Set on the module ``backendless_auth.providers`` itself (not on a stand-in for it), so that
+    a test's own ``monkeypatch.setattr(providers, ...)`` patches, and restores, the real module.
     """
 
-    def __init__(self, portal: anyio.from_thread.BlockingPortal) -> None:
-        object.__setattr__(self, "_portal", portal)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(providers, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        setattr(providers, name, value)  # monkeypatch.setattr(providers, ...) reaches the module
-
-    def login_with_provider(self, users: Any, *args: Any, **kwargs: Any) -> Any:
+    def login_with_provider(users: Any, *args: Any, **kwargs: Any) -> Any:
         service = users.service if isinstance(users, _BlockingUsers) else users
-        flow = functools.partial(providers.login_with_provider_async, service, *args, **kwargs)
-        return self._portal.call(flow)
+        return portal.call(
+            functools.partial(providers.login_with_provider_async, service, *args, **kwargs)
+        )
 
-    def fetch_provider_token(self, *args: Any, **kwargs: Any) -> Any:
-        flow = functools.partial(providers.fetch_provider_token_async, *args, **kwargs)
-        return self._portal.call(flow)
+    def fetch_provider_token(*args: Any, **kwargs: Any) -> Any:
+        return portal.call(functools.partial(providers.fetch_provider_token_async, *args, **kwargs))
+
+    return {"login_with_provider": login_with_provider, "fetch_provider_token": fetch_provider_token}
 
 
 class _Portals:
@@ -362,11 +356,8 @@ def _swap_backendless(
     factory = AppFactory(portals.get(service_driver), marker.kwargs.get("http", "httpx"))
     if getattr(request.module, "Backendless", None) is Backendless:
         monkeypatch.setattr(request.module, "Backendless", factory)
-    blocking_providers = BlockingProviders(portals.get(service_driver))
-    if getattr(request.module, "providers", None) is providers:
-        monkeypatch.setattr(request.module, "providers", blocking_providers)
-    # "from backendless_auth import providers" inside a test reads the package's attribute.
-    monkeypatch.setattr(backendless_auth, "providers", blocking_providers)
+    for name, flow in _blocking_provider_flows(portals.get(service_driver)).items():
+        monkeypatch.setattr(providers, name, flow)
     monkeypatch.setattr(backendless_auth, "Backendless", factory)
     try:
         yield
