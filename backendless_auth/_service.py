@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._config import AppConfig
-from ._core import Core, Flow, Request, Steps, check_guest_user
+from ._core import Core, Flow, Request, Steps
 from ._driver import BrowserLogin, ServiceBase
 from ._models import BackendlessUser
 from ._stores_memory import TokenStore
@@ -46,11 +46,6 @@ class UserService(ServiceBase):
             return self._run(flow(self._core, *args, **kwargs))
 
         return method
-
-    def _guest_wire(self, guest_user: object) -> None:
-        """Check a ``guest_user=`` argument before a flow that ends in a login."""
-        if guest_user is not None:
-            check_guest_user(guest_user)
 
     def _run(self, flow: Flow[T]) -> T:
         """Carry out the flow's effects one by one, in this thread; return its result."""
