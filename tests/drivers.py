@@ -258,7 +258,10 @@ def _blocking_provider_flows(portal: anyio.from_thread.BlockingPortal) -> dict[s
     def fetch_provider_token(*args: Any, **kwargs: Any) -> Any:
         return portal.call(functools.partial(providers.fetch_provider_token_async, *args, **kwargs))
 
-    return {"login_with_provider": login_with_provider, "fetch_provider_token": fetch_provider_token}
+    return {
+        "login_with_provider": login_with_provider,
+        "fetch_provider_token": fetch_provider_token,
+    }
 
 
 class _Portals:

@@ -13,6 +13,10 @@ panva's ``oidc-provider`` (npm, pinned in ``tests/oidc/package.json``, run by
 Also: consent denied is our ``LoginCancelledError``; a wrong registration leaves the person
 on the server's error page and the SDK's timeout names the redirect URI to check; a revoked
 token is our ``ProviderError``.
+
+Each test that drives the SDK runs through both services (``both_services``, tests/drivers.py):
+``UserService`` with the blocking flows, ``AsyncUserService`` with their async twins
+(``login_with_provider_async``, ``fetch_provider_token_async``) on asyncio and on trio.
 """
 
 from __future__ import annotations
@@ -235,6 +239,7 @@ def provider(oidc: Server) -> providers.OAuth2Provider:
 # --- the provider flow, a native client ------------------------------------------------------
 
 
+@pytest.mark.both_services
 def test_native_client_registered_as_documented_logs_in(
     oidc: Server, app: Backendless, person: Person
 ) -> None:
@@ -255,6 +260,7 @@ def test_native_client_registered_as_documented_logs_in(
     assert landing.url.startswith(sent["redirect_uri"] + "?")
 
 
+@pytest.mark.both_services
 def test_a_cross_site_provider_sends_the_browser_back_with_the_cookie(
     oidc: Server, app: Backendless, person: Person
 ) -> None:
@@ -275,6 +281,7 @@ def test_a_cross_site_provider_sends_the_browser_back_with_the_cookie(
     assert landing.title == "Signed in"
 
 
+# The server alone, no SDK call: once, not per service.
 def test_the_server_requires_pkce(oidc: Server) -> None:
     # What makes the test above a PKCE test: without a challenge the server refuses.
     answer = requests.get(
@@ -294,6 +301,7 @@ def test_the_server_requires_pkce(oidc: Server) -> None:
     assert "requires+PKCE" in location
 
 
+@pytest.mark.both_services
 def test_consent_denied_is_cancelled(oidc: Server, app: Backendless, person: Person) -> None:
     with pytest.raises(LoginCancelledError) as caught:
         providers.login_with_provider(
@@ -305,6 +313,7 @@ def test_consent_denied_is_cancelled(oidc: Server, app: Backendless, person: Per
     assert app.users.current_user is None
 
 
+@pytest.mark.both_services
 def test_a_path_the_server_does_not_know_ends_in_a_timeout_that_names_it(
     oidc: Server, app: Backendless, person: Person
 ) -> None:
@@ -326,6 +335,7 @@ def test_a_path_the_server_does_not_know_ends_in_a_timeout_that_names_it(
     assert "redirect_uri" in landing.text
 
 
+@pytest.mark.both_services
 def test_a_revoked_token_is_a_provider_error(
     oidc: Server, app: Backendless, person: Person
 ) -> None:
@@ -347,6 +357,7 @@ def test_a_revoked_token_is_a_provider_error(
 # --- the Backendless browser flow, oidc-provider as the emulator's custom provider ----------
 
 
+@pytest.mark.both_services
 def test_browser_login_through_the_custom_provider(
     oidc: Server, app: Backendless, person: Person
 ) -> None:
@@ -358,6 +369,7 @@ def test_browser_login_through_the_custom_provider(
     assert landing.message == "You are signed in as Bob Oidc."
 
 
+@pytest.mark.both_services
 def test_browser_login_consent_denied(oidc: Server, app: Backendless, person: Person) -> None:
     with pytest.raises(LoginCancelledError) as caught:
         app.users.login_with_browser(CODE, opener=person.opener(deny=True), timeout=30)
