@@ -776,7 +776,7 @@ def _backendless_code(
 ) -> str:
     """Check the Backendless side's arguments now, not after the person has signed in."""
     from . import _checks as checks
-    from ._core import check_guest_user
+    from . import _user_args as user_args
 
     chosen = _provider(provider)
     code = chosen.code if provider_code is None else provider_code
@@ -788,7 +788,7 @@ def _backendless_code(
     checks.fields_mapping(fields_mapping)
     checks.flag(stay_logged_in, "stay_logged_in")
     if guest_user is not None:
-        check_guest_user(guest_user)
+        user_args.guest_user(guest_user)
     return code
 
 
