@@ -105,16 +105,20 @@ class _ForwardWhileMocked(httpx.AsyncBaseTransport):
 
     def __init__(self, session: requests.Session) -> None:
         self._session = session
-        self._real = httpx.AsyncHTTPTransport()
+        # Built on first use: its TLS context costs about 0.1 s, and most tests never send for real.
+        self._real: httpx.AsyncHTTPTransport | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if requests.adapters.HTTPAdapter.send is _REAL_SEND:
+            if self._real is None:
+                self._real = httpx.AsyncHTTPTransport()
             return await self._real.handle_async_request(request)
         await request.aread()
         return _forward_to_requests(self._session, request)
 
     async def aclose(self) -> None:
-        await self._real.aclose()
+        if self._real is not None:
+            await self._real.aclose()
 
 
 class AwaitedTransport:
