@@ -175,7 +175,12 @@ class BlockingAsyncApp:
     """
 
     def __init__(
-        self, portal: anyio.from_thread.BlockingPortal, http: str = "responses", **kwargs: Any
+        self,
+        portal: anyio.from_thread.BlockingPortal,
+        http: str = "responses",
+        *,
+        build: Any = AsyncBackendless,
+        **kwargs: Any,
     ) -> None:
         self._portal = portal
         self._client: httpx.AsyncClient | None = None
@@ -200,7 +205,7 @@ class BlockingAsyncApp:
             self._client = httpx.AsyncClient(verify=verify)
             kwargs["http_client"] = self._client
         try:
-            self.app = AsyncBackendless(**kwargs)
+            self.app = build(**kwargs)
         except BaseException:
             self._release()
             raise
@@ -215,10 +220,9 @@ class BlockingAsyncApp:
         environ: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> BlockingAsyncApp:
-        from backendless_auth._config import settings_from_env
-
-        settings = settings_from_env(environ)
-        return cls(portal, http, **settings, **kwargs)
+        # The real AsyncBackendless.from_env reads the variables (given the client it needs).
+        build = functools.partial(AsyncBackendless.from_env, environ)
+        return cls(portal, http, build=build, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.app, name)
