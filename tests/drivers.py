@@ -105,16 +105,20 @@ class _ForwardWhileMocked(httpx.AsyncBaseTransport):
 
     def __init__(self, session: requests.Session) -> None:
         self._session = session
-        self._real = httpx.AsyncHTTPTransport()
+        # Built on first use: its TLS context costs about 0.1 s, and most tests never send for real.
+        self._real: httpx.AsyncHTTPTransport | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if requests.adapters.HTTPAdapter.send is _REAL_SEND:
+            if self._real is None:
+                self._real = httpx.AsyncHTTPTransport()
             return await self._real.handle_async_request(request)
         await request.aread()
         return _forward_to_requests(self._session, request)
 
     async def aclose(self) -> None:
-        await self._real.aclose()
+        if self._real is not None:
+            await self._real.aclose()
 
 
 class AwaitedTransport:
@@ -171,7 +175,12 @@ class BlockingAsyncApp:
     """
 
     def __init__(
-        self, portal: anyio.from_thread.BlockingPortal, http: str = "responses", **kwargs: Any
+        self,
+        portal: anyio.from_thread.BlockingPortal,
+        http: str = "responses",
+        *,
+        build: Any = AsyncBackendless,
+        **kwargs: Any,
     ) -> None:
         self._portal = portal
         self._client: httpx.AsyncClient | None = None
@@ -196,7 +205,7 @@ class BlockingAsyncApp:
             self._client = httpx.AsyncClient(verify=verify)
             kwargs["http_client"] = self._client
         try:
-            self.app = AsyncBackendless(**kwargs)
+            self.app = build(**kwargs)
         except BaseException:
             self._release()
             raise
@@ -211,10 +220,9 @@ class BlockingAsyncApp:
         environ: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> BlockingAsyncApp:
-        from backendless_auth._config import settings_from_env
-
-        settings = settings_from_env(environ)
-        return cls(portal, http, **settings, **kwargs)
+        # The real AsyncBackendless.from_env reads the variables (given the client it needs).
+        build = functools.partial(AsyncBackendless.from_env, environ)
+        return cls(portal, http, build=build, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.app, name)

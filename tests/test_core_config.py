@@ -1,4 +1,9 @@
-"""Backendless(...) configuration: base URL forms, refused addresses, timeouts, from_env."""
+"""Backendless(...) configuration: base URL forms, refused addresses, timeouts, from_env.
+
+The tests marked ``both`` run through both services (``both_services``, tests/drivers.py): the
+same configuration rules hold for ``AsyncBackendless``, which takes ``http_client=`` (an
+``httpx.AsyncClient``) where ``Backendless`` takes ``session=``.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,21 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import requests
 import responses
 
 from backendless_auth import (
+    AsyncBackendless,
     Backendless,
     ConfigurationError,
     InvalidArgumentError,
     MemoryTokenStore,
     Timeout,
 )
+
+both = pytest.mark.both_services(http="responses")
 
 APP_ID = "APP-ID-0001"
 API_KEY = "REST-KEY-secret-0002"
@@ -47,6 +56,7 @@ def guest_url(app: Backendless, rsps: responses.RequestsMock) -> str:
     return url
 
 
+@both
 @pytest.mark.parametrize(
     ("kwargs", "expected"),
     [
@@ -107,6 +117,7 @@ def test_base_url_forms(
         assert guest_url(app, rsps) == expected
 
 
+@both
 def test_app_attributes() -> None:
     app = Backendless(app_id=APP_ID, api_key=API_KEY)
     assert app.app_id == APP_ID
@@ -122,6 +133,7 @@ def test_app_attributes() -> None:
     assert domain_app.namespace.startswith("Backendless")
 
 
+@both
 @pytest.mark.parametrize(
     ("kwargs", "argument"),
     [
@@ -178,11 +190,13 @@ def test_configuration_errors(kwargs: dict[str, Any], argument: str) -> None:
     assert API_KEY not in repr(error)
 
 
+@both
 def test_insecure_http_error_says_how_to_allow_it() -> None:
     with pytest.raises(ConfigurationError, match="allow_insecure_http"):
         Backendless(domain="http://xxxx.backendless.app")
 
 
+# Sync-only: about requests.Session; its async twin (http_client= with transport=) is next.
 def test_session_and_transport_are_exclusive() -> None:
     class NullTransport:
         def send(self, *args: Any, **kwargs: Any) -> Any:
@@ -200,9 +214,27 @@ def test_session_and_transport_are_exclusive() -> None:
     assert info.value.argument == "transport"
 
 
+def test_http_client_and_transport_are_exclusive() -> None:
+    class NullTransport:
+        async def send(self, *args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("not sent")
+
+        async def aclose(self) -> None:
+            pass
+
+    client = httpx.AsyncClient()
+    with pytest.raises(ConfigurationError) as info:
+        AsyncBackendless(
+            domain="https://x.backendless.app", http_client=client, transport=NullTransport()
+        )
+    assert info.value.argument == "transport"
+    assert not client.is_closed  # the caller's client, refused, is still the caller's
+
+
 # --- timeouts --------------------------------------------------------------------------------
 
 
+@both
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -219,6 +251,7 @@ def test_timeout_forms(value: Any, expected: Timeout) -> None:
     assert app.timeout.as_tuple() == (expected.connect, expected.read)
 
 
+@both
 @pytest.mark.parametrize(
     "value",
     [
@@ -252,6 +285,7 @@ def test_bad_timeout(value: Any) -> None:
     assert info.value.argument == "timeout"
 
 
+# Sync-only: about requests.Session; real timeouts through both: test_core_transport.
 def test_timeout_is_passed_to_requests(rsps: responses.RequestsMock) -> None:
     seen: list[Any] = []
 
@@ -268,6 +302,7 @@ def test_timeout_is_passed_to_requests(rsps: responses.RequestsMock) -> None:
     assert seen == [((2.0, 9.0), False)]
 
 
+# Sync-only: about requests.Session; real timeouts through both: test_core_transport.
 def test_default_timeout_is_always_on(rsps: responses.RequestsMock) -> None:
     seen: list[Any] = []
 
@@ -282,6 +317,7 @@ def test_default_timeout_is_always_on(rsps: responses.RequestsMock) -> None:
     assert seen == [(10.0, 30.0)]
 
 
+# Sync-only: about requests.Session; an own httpx.AsyncClient kept open: test_async_service.
 def test_own_session_is_used_and_not_closed(rsps: responses.RequestsMock) -> None:
     closed: list[bool] = []
 
@@ -302,6 +338,7 @@ def test_own_session_is_used_and_not_closed(rsps: responses.RequestsMock) -> Non
 # --- from_env --------------------------------------------------------------------------------
 
 
+@both
 @pytest.mark.parametrize(
     ("environ", "expected"),
     [
@@ -349,6 +386,7 @@ def test_from_env(
         assert guest_url(app, rsps) == expected
 
 
+@both
 def test_from_env_passes_options() -> None:
     store = MemoryTokenStore()
     app = Backendless.from_env(
@@ -359,6 +397,7 @@ def test_from_env_passes_options() -> None:
     assert app.timeout == Timeout(3.0, 3.0)
 
 
+@both
 @pytest.mark.parametrize(
     ("environ", "argument"),
     [
@@ -386,6 +425,7 @@ def test_from_env_errors(environ: dict[str, str], argument: str) -> None:
     assert API_KEY not in str(info.value)
 
 
+@both
 def test_from_env_none_set(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
@@ -394,6 +434,7 @@ def test_from_env_none_set(monkeypatch: pytest.MonkeyPatch) -> None:
         Backendless.from_env()
 
 
+@both
 def test_construction_makes_no_request(rsps: responses.RequestsMock) -> None:
     Backendless(app_id=APP_ID, api_key=API_KEY).close()
     Backendless(domain="https://xxxx.backendless.app").close()
@@ -401,6 +442,7 @@ def test_construction_makes_no_request(rsps: responses.RequestsMock) -> None:
     assert len(rsps.calls) == 0
 
 
+@both
 def test_a_domain_given_with_its_api_suffix_names_the_same_app() -> None:
     from backendless_auth import Backendless
 

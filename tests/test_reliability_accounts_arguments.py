@@ -1,6 +1,7 @@
 """Generated arguments for the account calls: every bad value is refused before any request,
 naming its argument; any value at all is refused that way or makes one request and succeeds;
-never a foreign exception, never a password in a message."""
+never a foreign exception, never a password in a message. Through both services
+(``both_services``, tests/drivers.py): the checks are the shared core's, run before any I/O."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from backendless_auth import (
     UserService,
 )
 
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+pytestmark = pytest.mark.both_services(http="responses")
+
 JSON = {"content-type": "application/json"}
 USER = {"objectId": "U1", "userStatus": "ENABLED", "___class": "Users", "email": "a@b.c"}
 
@@ -185,43 +187,65 @@ ARGUMENT_NAMES = {"props": "properties"}
 CASES = [(method, arg) for method, (_, args) in METHODS.items() for arg in args]
 
 
+def _examples(service_driver: str) -> settings:
+    """120 examples for the sync service, 40 for each async one.
+
+    The profile is derandomised, so every driver draws the same values in the same order: an
+    async driver replays the start of the sync run. The checks are the shared core's, so fewer
+    keep the module's added time small.
+    """
+    return settings(
+        max_examples=120 if service_driver == "sync" else 40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+
 @pytest.mark.parametrize(("method", "argument"), CASES)
-@SETTINGS
-@given(data=st.data())
 def test_one_bad_argument_is_refused_before_any_request(
-    method: str, argument: str, data: st.DataObject
+    method: str, argument: str, service_driver: str
 ) -> None:
     call, _ = METHODS[method]
-    value = data.draw(BAD[argument], label=argument)
-    users, transport = service()
-    with pytest.raises(InvalidArgumentError) as caught:
-        call(users, {**GOOD, argument: value})
-    assert transport.calls == []
-    named = ARGUMENT_NAMES.get(argument, argument)
-    expected = {named, "password"} if method == "register" else {named}
-    assert caught.value.argument in expected, caught.value
-    assert str(caught.value)
+
+    @_examples(service_driver)
+    @given(data=st.data())
+    def run(data: st.DataObject) -> None:
+        value = data.draw(BAD[argument], label=argument)
+        users, transport = service()
+        with pytest.raises(InvalidArgumentError) as caught:
+            call(users, {**GOOD, argument: value})
+        assert transport.calls == []
+        named = ARGUMENT_NAMES.get(argument, argument)
+        expected = {named, "password"} if method == "register" else {named}
+        assert caught.value.argument in expected, caught.value
+        assert str(caught.value)
+
+    run()
 
 
 @pytest.mark.parametrize("method", list(METHODS))
-@SETTINGS
-@given(data=st.data())
 def test_any_values_succeed_or_are_refused_before_any_request(
-    method: str, data: st.DataObject
+    method: str, service_driver: str
 ) -> None:
     call, names = METHODS[method]
-    values = {name: data.draw(anything | st.just(GOOD[name]), label=name) for name in names}
-    users, transport = service()
-    refused: str | None = None
-    try:
-        call(users, {**GOOD, **values})
-    except InvalidArgumentError as exc:
-        refused = str(exc)
-    if refused is None:
-        assert len(transport.calls) <= 1
-        return
-    assert transport.calls == []
-    for name in ("password", "current_password"):
-        secret = values.get(name)
-        if isinstance(secret, str) and len(secret) >= 3:
-            assert secret not in refused
+
+    @_examples(service_driver)
+    @given(data=st.data())
+    def run(data: st.DataObject) -> None:
+        values = {name: data.draw(anything | st.just(GOOD[name]), label=name) for name in names}
+        users, transport = service()
+        refused: str | None = None
+        try:
+            call(users, {**GOOD, **values})
+        except InvalidArgumentError as exc:
+            refused = str(exc)
+        if refused is None:
+            assert len(transport.calls) <= 1
+            return
+        assert transport.calls == []
+        for name in ("password", "current_password"):
+            secret = values.get(name)
+            if isinstance(secret, str) and len(secret) >= 3:
+                assert secret not in refused
+
+    run()

@@ -8,7 +8,9 @@ the call returns or raises a :class:`BackendlessError`; when it raises (other th
 in memory and in the token store, and no error text shows the session token.
 
 Two paths: a fake :class:`Transport` (the service's own parsing), and ``responses`` under the
-real ``RequestsTransport`` (the transport's handling of statuses and bodies too).
+real ``RequestsTransport`` (the transport's handling of statuses and bodies too). Both run
+through both services (``both_services``, tests/drivers.py): under the async ones, ``responses``
+answers the ``HttpxTransport``'s requests.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from backendless_auth import (
     TokenStore,
     UserService,
 )
+
+pytestmark = pytest.mark.both_services(http="responses")
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 PREVIOUS_TOKEN = "PREVIOUS-SESSION-TOKEN-0123456789ABCDEF"
@@ -219,42 +223,58 @@ def _check(call: str, service: UserService, store: TokenStore, namespace: str) -
     assert not lost, f"{call} raised {error!r} and lost the previous session"
 
 
-@pytest.mark.parametrize("call", list(CALLS))
-@SETTINGS
-@given(answer=answers())
-def test_any_answer_gives_our_error_and_keeps_the_session(call: str, answer: HttpResponse) -> None:
-    store = MemoryTokenStore()
-    transport = ScriptedTransport(answer)
-    app = Backendless(app_id="APP", api_key="KEY", transport=transport, token_store=store)
-    _previous_session(store, app.namespace)
-    _check(call, app.users, store, app.namespace)
+def _examples(service_driver: str, sync: int, each_async: int) -> settings:
+    """``sync`` examples for the sync service, ``each_async`` for each async one.
+
+    The profile is derandomised, so every driver draws the same answers in the same order: an
+    async driver replays the start of the sync run. The parsing is the shared core's (what
+    differs is the driver loop and the transport), so fewer keep the module's added time small.
+    """
+    return settings(
+        max_examples=sync if service_driver == "sync" else each_async,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
 
 
 @pytest.mark.parametrize("call", list(CALLS))
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-@given(status=statuses, content_type=content_types, body=bodies)
+def test_any_answer_gives_our_error_and_keeps_the_session(call: str, service_driver: str) -> None:
+    @_examples(service_driver, sync=120, each_async=40)
+    @given(answer=answers())
+    def run(answer: HttpResponse) -> None:
+        store = MemoryTokenStore()
+        transport = ScriptedTransport(answer)
+        app = Backendless(app_id="APP", api_key="KEY", transport=transport, token_store=store)
+        _previous_session(store, app.namespace)
+        _check(call, app.users, store, app.namespace)
+
+    run()
+
+
+@pytest.mark.parametrize("call", list(CALLS))
 def test_any_answer_over_requests_keeps_the_file_store_intact(
-    tmp_path_factory: pytest.TempPathFactory,
-    call: str,
-    status: int,
-    content_type: str,
-    body: bytes,
+    tmp_path_factory: pytest.TempPathFactory, call: str, service_driver: str
 ) -> None:
-    folder: Path = tmp_path_factory.mktemp("store")
-    store = FileTokenStore(folder)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        for method in ("GET", "POST"):
-            mock.add(
-                method,
-                re.compile(r"https://api\.backendless\.com/.*"),
-                body=body,
-                status=status,
-                content_type=content_type or None,
-            )
-        # 502/503/504 answers to GETs are retried after a short pause: keep the pause out.
-        with Backendless(app_id="APP", api_key="KEY", token_store=store, timeout=2) as app:
-            _previous_session(store, app.namespace)
-            _check(call, app.users, store, app.namespace)
+    @_examples(service_driver, sync=40, each_async=15)
+    @given(status=statuses, content_type=content_types, body=bodies)
+    def run(status: int, content_type: str, body: bytes) -> None:
+        folder: Path = tmp_path_factory.mktemp("store")
+        store = FileTokenStore(folder)
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+            for method in ("GET", "POST"):
+                mock.add(
+                    method,
+                    re.compile(r"https://api\.backendless\.com/.*"),
+                    body=body,
+                    status=status,
+                    content_type=content_type or None,
+                )
+            # 502/503/504 answers to GETs are retried after a short pause: keep the pause out.
+            with Backendless(app_id="APP", api_key="KEY", token_store=store, timeout=2) as app:
+                _previous_session(store, app.namespace)
+                _check(call, app.users, store, app.namespace)
+
+    run()
 
 
 # --- a token in a broken answer ----------------------------------------------------------------

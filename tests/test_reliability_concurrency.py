@@ -9,6 +9,11 @@
   emulator with ``stay_logged_in=True``, "restarting" (a fresh app reading the store) and
   logging out, in a loop. Every session any process reads back is whole and one the server
   issued, and no file is ever found corrupt.
+
+The threads run through both services (``both_services``, tests/drivers.py): under an async
+driver the 32 threads share one ``AsyncBackendless``, each call a task on its one event loop, so
+the calls interleave at every ``await`` and the file store runs in worker threads, while the
+properties are read from the 32 threads themselves.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+
+import pytest
 
 from backendless_auth import (
     BackendlessUser,
@@ -103,6 +110,7 @@ def _worker(
         errors.append(exc)
 
 
+@pytest.mark.both_services
 def test_threads_sharing_one_service_never_mix_tokens(emu: Emulator, tmp_path: Path) -> None:
     tokens = [
         emu.provider_token("google", emu.add_account("google", email=f"t{n}@example.com"))
@@ -171,6 +179,8 @@ print(json.dumps(out))
 """
 
 
+# Sync-only: the processes run their own blocking script; the file store's locking across
+# processes is the store's own, the same under both services (which only call it).
 def test_processes_sharing_one_file_store_never_corrupt_it(emu: Emulator, tmp_path: Path) -> None:
     folder = tmp_path / "store"
     procs = [

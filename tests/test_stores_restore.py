@@ -1,4 +1,8 @@
-"""Every store through ``Backendless(..., token_store=...)``: a session survives a restart."""
+"""Every store through ``Backendless(..., token_store=...)``: a session survives a restart.
+
+Through both services (``both_services``, tests/drivers.py): a session stored by either is
+restored by either the same way.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ from backendless_auth import (
     TokenStore,
 )
 from backendless_auth.testing import MemoryKeyring
+
+pytestmark = pytest.mark.both_services(http="responses")
 
 SERVER = "https://api.backendless.com"
 API_KEYS = {"APP-ONE": "KEY-one-5f0c1d2e", "APP-TWO": "KEY-two-9a8b7c6d"}
