@@ -16,6 +16,7 @@ Ctrl-C has no direct twin on a loop: under an async driver a ``KeyboardInterrupt
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import threading
 from collections.abc import Callable
@@ -88,6 +89,9 @@ def _call(portal: anyio.from_thread.BlockingPortal, work: Callable[[], Any]) -> 
 
     future = portal.start_task_soon(run)
     try:
+        # Short waits, as the threaded receiver's: a Ctrl-C (interrupt_main) lands between them.
+        while not concurrent.futures.wait([future], timeout=0.05).done:
+            pass
         return future.result()
     except KeyboardInterrupt:
         future.cancel()
