@@ -120,15 +120,15 @@ class AsyncLoopbackReceiver(browser.ReceiverBase):
         listener, self._listener = self._listener, None
         if tasks is None or listener is None:
             return
-        leaving = exc is None or isinstance(exc, Exception)  # not cancelled, not interrupted
         with anyio.CancelScope(shield=True):
-            if leaving and self.gate.taken:
-                # Let the accepted redirect's page be written before the tasks stop.
+            # First of all, even when cancelled: the port is free at once.
+            await listener.aclose()
+            browser.logger.debug("async loopback receiver on port %d closed", self._port)
+            if self.gate.taken:
+                # Let the accepted redirect's page be written before the tasks stop, on a
+                # cancel too: its verdict is set, so the page goes out at once ("stopped").
                 with anyio.move_on_after(browser._ANSWER_WAIT):
                     await self._answered.wait()
-            # First of all, even when cancelled: the port is free once this returns.
-            await listener.aclose()
-        browser.logger.debug("async loopback receiver on port %d closed", self._port)
         tasks.cancel_scope.cancel()
         try:
             await tasks.__aexit__(None, None, None)  # the tasks never raise: nothing to wrap
@@ -213,21 +213,23 @@ class AsyncLoopbackReceiver(browser.ReceiverBase):
                 port=self._port,
                 same_user=same,
             )
-        delivered = False
         if reply.failure is not None:
             self._send.send_nowait(reply.failure)
         elif reply.callback is not None:
             self._send.send_nowait(reply.callback)
-            with anyio.move_on_after(browser._VERDICT_WAIT):
-                await self._verdict.wait()
-            with self._lock:
-                reply = self.gate.verdict()
-            delivered = True
-        try:
-            await stream.send(_response_bytes(connection, reply))
-        finally:
-            if delivered:
+            try:
+                # Shielded, so that a cancelled login still tells the waiting browser that
+                # it stopped (the receiver's exit sets the verdict at once; both waits bounded).
+                with anyio.move_on_after(browser._VERDICT_WAIT, shield=True):
+                    await self._verdict.wait()
+                with self._lock:
+                    reply = self.gate.verdict()
+                with anyio.move_on_after(browser._ANSWER_WAIT, shield=True):
+                    await stream.send(_response_bytes(connection, reply))
+            finally:
                 self._answered.set()
+            return
+        await stream.send(_response_bytes(connection, reply))
 
 
 async def _read_request(

@@ -39,6 +39,9 @@ from backendless_auth import Backendless, BackendlessUser, MemoryTokenStore, pro
 from backendless_auth import browser as browser_module
 from backendless_auth.emulator import Emulator, OAuth1Endpoints, OAuth2Endpoints
 
+# Each test runs through UserService and AsyncUserService (tests/drivers.py).
+pytestmark = pytest.mark.both_services
+
 ATTACKER_UID = 1001
 ATTACKER_EMAIL = "mallory@example.com"
 
@@ -349,7 +352,8 @@ def test_control_without_the_defences_the_attacker_wins(
 ) -> None:
     # What the SDK did before: the authorization URL itself in the browser's command line,
     # the redirect accepted on its state alone, whoever connects. The person never clicks.
-    monkeypatch.setattr(browser_module.LoopbackReceiver, "bind", lambda self, url: url)
+    # On the base class: the threaded receiver and its async twin share bind().
+    monkeypatch.setattr(browser_module.ReceiverBase, "bind", lambda self, url: url)
     monkeypatch.setattr(browser_module, "_same_user", lambda client, server: True)
     _attacker_account(emu, "google")
     person_browser(emu.accounts("google")[0].email, 3600.0)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import anyio.to_thread
 import pytest
 import requests
 
@@ -26,7 +27,11 @@ from backendless_auth import (
     SessionExpiredError,
 )
 from backendless_auth import browser as browser_module
+from backendless_auth._browser_async import AsyncLoopbackReceiver
 from backendless_auth.emulator import Emulator
+
+# Each test runs through UserService and AsyncUserService (tests/drivers.py).
+pytestmark = pytest.mark.both_services
 
 PROVIDERS = ["google", "facebook", "github", "linkedin", "twitter"]
 
@@ -178,20 +183,32 @@ def test_timeout_when_nobody_signs_in(app: Backendless) -> None:
 
 
 def test_wrong_state_is_refused_then_the_real_login_finishes(
-    emu: Emulator, app: Backendless
+    emu: Emulator, app: Backendless, monkeypatch: pytest.MonkeyPatch, service_driver: str
 ) -> None:
     refused: list[int] = []
-    original = browser_module.LoopbackReceiver.wait
 
-    def wait(self: browser_module.LoopbackReceiver, timeout: float, **kw: Any) -> Any:
+    def forge(receiver: Any) -> None:
         # A forged redirect (someone else's session, a guessed state) arrives first.
-        forged = f"{self.redirect_uri}?state=forged-state-0000000&userId=evil&userToken=evil-token"
+        forged = f"{receiver.redirect_uri}?state=forged-state-0000000&userId=evil&userToken=x"
         refused.append(requests.get(forged, timeout=10).status_code)
-        return original(self, timeout, **kw)
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(browser_module.LoopbackReceiver, "wait", wait)
-        user = app.users.login_with_browser("google", opener=choose(emu, "google"), timeout=20)
+    if service_driver == "sync":
+        original = browser_module.LoopbackReceiver.wait
+
+        def wait(self: browser_module.LoopbackReceiver, timeout: float, **kw: Any) -> Any:
+            forge(self)
+            return original(self, timeout, **kw)
+
+        monkeypatch.setattr(browser_module.LoopbackReceiver, "wait", wait)
+    else:
+        original_async = AsyncLoopbackReceiver.wait
+
+        async def wait_async(self: AsyncLoopbackReceiver, timeout: float, **kw: Any) -> Any:
+            await anyio.to_thread.run_sync(forge, self)  # the receiver answers on this loop
+            return await original_async(self, timeout, **kw)
+
+        monkeypatch.setattr(AsyncLoopbackReceiver, "wait", wait_async)
+    user = app.users.login_with_browser("google", opener=choose(emu, "google"), timeout=20)
     assert refused == [400]
     assert user.email == emu.accounts("google")[0].email
 
@@ -328,6 +345,7 @@ def test_bad_arguments_open_no_socket_and_send_nothing(
 ) -> None:
     started: list[object] = []
     monkeypatch.setattr(browser_module.LoopbackReceiver, "start", started.append)
+    monkeypatch.setattr(AsyncLoopbackReceiver, "__aenter__", started.append)
     kwargs: dict[str, Any] = {"provider_code": "google", "opener": lambda url: None, **bad}
     offline = Backendless(app_id="a", api_key="k", transport=_NoTransport())
     with pytest.raises(InvalidArgumentError) as caught:

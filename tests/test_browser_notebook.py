@@ -3,6 +3,10 @@
 Where no browser can open, the kernel's cell shows a clickable link (``display_data`` with
 HTML) and prints the URL and a progress message; a person then signs in. Here the "person" is
 a thread inside the kernel that signs in on the emulator's page, so the cell finishes.
+
+The login runs through both services: ``Backendless`` in a plain cell, and ``AsyncBackendless``
+awaited at the top level of a cell, on the kernel's own asyncio loop and under
+``%autoawait trio``: an async login must not block the loop it shares with the kernel.
 """
 
 from __future__ import annotations
@@ -54,29 +58,62 @@ CELL = textwrap.dedent(
             return "".join(self.text)
 
     sys.stdout = Tee(sys.stdout)
-    with Emulator() as emu, emu.app() as app:
-        Person(emu).start()
-        user = app.users.login_with_browser("github", timeout=20)
-        print("LOGGED-IN", user.email == emu.accounts("github")[0].email)
-        try:
-            app.users.login_with_browser("github", open_browser=False, timeout=0.3)
-        except LoginTimeoutError:
-            print("TIMED-OUT")
-    sys.stdout = sys.stdout.out
     """
 )
 
+LOGIN = {
+    "sync": textwrap.dedent(
+        """
+        with Emulator() as emu, emu.app() as app:
+            Person(emu).start()
+            user = app.users.login_with_browser("github", timeout=20)
+            print("LOGGED-IN", user.email == emu.accounts("github")[0].email)
+            try:
+                app.users.login_with_browser("github", open_browser=False, timeout=0.3)
+            except LoginTimeoutError:
+                print("TIMED-OUT")
+        sys.stdout = sys.stdout.out
+        """
+    ),
+    "async": textwrap.dedent(
+        """
+        import sniffio
 
-def _run(cell: str) -> list[dict[str, Any]]:
+        from backendless_auth import AsyncBackendless
+
+        with Emulator() as emu:
+            async with AsyncBackendless(
+                app_id=emu.app_id, api_key=emu.api_key, server_url=emu.url
+            ) as app:
+                print("LOOP", sniffio.current_async_library())
+                Person(emu).start()
+                user = await app.users.login_with_browser("github", timeout=20)
+                print("LOGGED-IN", user.email == emu.accounts("github")[0].email)
+                try:
+                    await app.users.login_with_browser("github", open_browser=False, timeout=0.3)
+                except LoginTimeoutError:
+                    print("TIMED-OUT")
+        sys.stdout = sys.stdout.out
+        """
+    ),
+}
+# The cells before the login's: the kernel's loop (asyncio) is IPython's default.
+BEFORE = {"sync": [], "asyncio": [], "trio": ["%autoawait trio"]}
+
+
+def _run(*cells: str) -> list[dict[str, Any]]:
+    """Run the cells in a fresh kernel; the last one's outputs."""
     notebook = nbformat.v4.new_notebook()
-    notebook.cells.append(nbformat.v4.new_code_cell(cell))
+    notebook.cells.extend(nbformat.v4.new_code_cell(cell) for cell in cells)
     client = nbclient.NotebookClient(notebook, timeout=60, kernel_name="python3")
     client.execute()
-    return list(notebook.cells[0].outputs)
+    return list(notebook.cells[-1].outputs)
 
 
-def test_in_a_kernel_the_login_shows_a_link_and_prints_the_url() -> None:
-    outputs = _run(CELL)
+@pytest.mark.parametrize("driver", ["sync", "asyncio", "trio"])
+def test_in_a_kernel_the_login_shows_a_link_and_prints_the_url(driver: str) -> None:
+    login = LOGIN["sync" if driver == "sync" else "async"]
+    outputs = _run(*BEFORE[driver], CELL + login)
     links = [o["data"]["text/html"] for o in outputs if o["output_type"] == "display_data"]
     text = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
     errors = [o for o in outputs if o["output_type"] == "error"]
@@ -89,3 +126,5 @@ def test_in_a_kernel_the_login_shows_a_link_and_prints_the_url() -> None:
     assert "Waiting up to 20 seconds for the sign-in to finish..." in text
     assert "LOGGED-IN True" in text
     assert "TIMED-OUT" in text
+    if driver != "sync":
+        assert f"LOOP {driver}" in text

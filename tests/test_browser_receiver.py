@@ -3,6 +3,10 @@
 No Backendless here: ``run_in_browser`` gets small callables, and the "browser" is ``requests``
 in a thread (the receiver holds the page until the flow has an outcome, so a request on the
 right path blocks until the flow finishes).
+
+Each test that opens a receiver runs through the threaded receiver and its async twin, on
+asyncio and on trio (the ``receivers`` fixture, tests/receivers.py); the checks of arguments and
+redirects are one shared code path, and run once.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 import pytest
 import requests
+from receivers import DRIVERS, Receivers
 
 from backendless_auth import (
     InvalidArgumentError,
@@ -27,7 +32,7 @@ from backendless_auth import (
     LoginTimeoutError,
     browser,
 )
-from backendless_auth.browser import Callback, LoopbackReceiver, run_in_browser
+from backendless_auth.browser import Callback, LoopbackReceiver
 
 
 def get(url: str, **kwargs: Any) -> requests.Response:
@@ -90,9 +95,15 @@ def assert_port_taken(port: int) -> None:
         sock.close()
 
 
+@pytest.fixture(params=DRIVERS)
+def receivers(request: pytest.FixtureRequest, _driver_portals: Any) -> Receivers:
+    """The threaded receiver and ``run_in_browser``, or their async twins (tests/receivers.py)."""
+    return Receivers(str(request.param))
+
+
 @pytest.fixture
-def receiver() -> Iterator[LoopbackReceiver]:
-    with LoopbackReceiver() as running:
+def receiver(receivers: Receivers) -> Iterator[LoopbackReceiver]:
+    with receivers.receiver() as running:
         yield running
 
 
@@ -116,8 +127,8 @@ def test_binds_loopback_only_on_a_system_port(receiver: LoopbackReceiver) -> Non
             socket.create_connection((address, receiver.port), timeout=2).close()
 
 
-def test_path_and_state_are_unguessable_and_fresh() -> None:
-    with LoopbackReceiver() as one, LoopbackReceiver() as two:
+def test_path_and_state_are_unguessable_and_fresh(receivers: Receivers) -> None:
+    with receivers.receiver() as one, receivers.receiver() as two:
         path_one = one.redirect_uri.rsplit("/", 1)[1]
         assert len(path_one) >= 16
         assert len(one.state) >= 16
@@ -128,9 +139,9 @@ def test_path_and_state_are_unguessable_and_fresh() -> None:
         assert path_one not in repr(one)
 
 
-def test_state_must_be_long_enough() -> None:
+def test_state_must_be_long_enough(receivers: Receivers) -> None:
     with pytest.raises(InvalidArgumentError):
-        LoopbackReceiver(state="short")
+        receivers.receiver(state="short")
 
 
 def test_stray_requests_are_ignored(receiver: LoopbackReceiver) -> None:
@@ -269,7 +280,9 @@ class Flow:
             self.visitor.visit(self.redirect + self.visit_query)
 
 
-def test_run_in_browser_success_shows_the_message_and_releases_the_port() -> None:
+def test_run_in_browser_success_shows_the_message_and_releases_the_port(
+    receivers: Receivers,
+) -> None:
     flow = Flow()
     seen: list[Callback] = []
 
@@ -277,7 +290,7 @@ def test_run_in_browser_success_shows_the_message_and_releases_the_port() -> Non
         seen.append(callback)
         return "<Ann & co>"
 
-    result = run_in_browser(
+    result = receivers.run_in_browser(
         flow.authorization_url,
         complete,
         label="google",
@@ -295,14 +308,16 @@ def test_run_in_browser_success_shows_the_message_and_releases_the_port() -> Non
     assert_port_free(flow.port)
 
 
-def test_error_values_are_escaped_in_the_page() -> None:
+def test_error_values_are_escaped_in_the_page(receivers: Receivers) -> None:
     flow = Flow("&error=%3Cscript%3Ealert(1)%3C%2Fscript%3E&code=3060")
 
     def complete(callback: Callback) -> None:
         browser.read_backendless_redirect(callback.params)
 
     with pytest.raises(LoginFlowError) as caught:
-        run_in_browser(flow.authorization_url, complete, label="x", opener=flow.opener, timeout=10)
+        receivers.run_in_browser(
+            flow.authorization_url, complete, label="x", opener=flow.opener, timeout=10
+        )
     assert caught.value.code == 3060
     page = flow.visitor.join()[0]
     assert page.status_code == 400
@@ -311,17 +326,17 @@ def test_error_values_are_escaped_in_the_page() -> None:
     assert_port_free(flow.port)
 
 
-def test_timeout_raises_our_error_and_releases_the_port() -> None:
+def test_timeout_raises_our_error_and_releases_the_port(receivers: Receivers) -> None:
     flow = Flow(visit_query=None)
     with pytest.raises(LoginTimeoutError, match=r"did not come back within 0\.3 seconds"):
-        run_in_browser(
+        receivers.run_in_browser(
             flow.authorization_url, lambda cb: cb, label="x", opener=flow.opener, timeout=0.3
         )
     assert flow.opened
     assert_port_free(flow.port)
 
 
-def test_ctrl_c_while_waiting_stops_cleanly() -> None:
+def test_ctrl_c_while_waiting_stops_cleanly(receivers: Receivers) -> None:
     flow = Flow(visit_query=None)
     timer = threading.Timer(0.3, _thread.interrupt_main)
 
@@ -332,7 +347,7 @@ def test_ctrl_c_while_waiting_stops_cleanly() -> None:
     before = {t.name for t in threading.enumerate()}
     try:
         with pytest.raises(KeyboardInterrupt):
-            run_in_browser(
+            receivers.run_in_browser(
                 flow.authorization_url, lambda cb: cb, label="x", opener=opener, timeout=30
             )
     finally:
@@ -343,14 +358,18 @@ def test_ctrl_c_while_waiting_stops_cleanly() -> None:
     assert not [name for name in leftovers if name.startswith("backendless-auth-loopback")]
 
 
-def test_ctrl_c_while_finishing_tells_the_browser_and_releases_the_port() -> None:
+def test_ctrl_c_while_finishing_tells_the_browser_and_releases_the_port(
+    receivers: Receivers,
+) -> None:
     flow = Flow()
 
     def complete(callback: Callback) -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_in_browser(flow.authorization_url, complete, label="x", opener=flow.opener, timeout=10)
+        receivers.run_in_browser(
+            flow.authorization_url, complete, label="x", opener=flow.opener, timeout=10
+        )
     page = flow.visitor.join()[0]
     assert page.status_code == 400
     assert "stopped" in page.text
@@ -358,7 +377,7 @@ def test_ctrl_c_while_finishing_tells_the_browser_and_releases_the_port() -> Non
 
 
 @pytest.mark.parametrize("where", ["authorization_url", "opener", "success_message"])
-def test_port_released_when_a_step_raises(where: str) -> None:
+def test_port_released_when_a_step_raises(receivers: Receivers, where: str) -> None:
     flow = Flow()
 
     def boom(*_: object) -> Any:
@@ -373,7 +392,7 @@ def test_port_released_when_a_step_raises(where: str) -> None:
     opener: Callable[[str], object] = boom if where == "opener" else flow.opener
     message: Callable[[str], str] | None = boom if where == "success_message" else None
     with pytest.raises(RuntimeError, match=f"{where} broke"):
-        run_in_browser(
+        receivers.run_in_browser(
             authorization_url,
             lambda cb: "ok",
             label="x",
@@ -387,10 +406,12 @@ def test_port_released_when_a_step_raises(where: str) -> None:
         assert "broke" in flow.visitor.join()[0].text
 
 
-def test_nothing_secret_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+def test_nothing_secret_is_logged(receivers: Receivers, caplog: pytest.LogCaptureFixture) -> None:
     flow = Flow("&userId=u1&userToken=tok-secret-98765")
     caplog.set_level(logging.DEBUG)
-    run_in_browser(flow.authorization_url, lambda cb: cb, label="x", opener=flow.opener, timeout=10)
+    receivers.run_in_browser(
+        flow.authorization_url, lambda cb: cb, label="x", opener=flow.opener, timeout=10
+    )
     flow.visitor.join()
     ours = [r for r in caplog.records if r.name.startswith("backendless_auth")]
     assert ours
@@ -434,11 +455,11 @@ def _visit_printed_url(capsys: pytest.CaptureFixture[str], flow: Flow) -> None:
 
 
 def test_no_display_prints_the_url_and_a_progress_message(
-    no_display: list[str], capsys: pytest.CaptureFixture[str]
+    receivers: Receivers, no_display: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     flow = Flow(visit_query=None)
     _visit_printed_url(capsys, flow)
-    run_in_browser(flow.authorization_url, lambda cb: cb, label="google", timeout=10)
+    receivers.run_in_browser(flow.authorization_url, lambda cb: cb, label="google", timeout=10)
     out = capsys.readouterr().out
     assert no_display == []
     assert "Open this URL in a browser to sign in with google:" in out
@@ -448,18 +469,23 @@ def test_no_display_prints_the_url_and_a_progress_message(
 
 
 def test_open_browser_false_prints_even_with_a_display(
-    no_display: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    receivers: Receivers,
+    no_display: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DISPLAY", ":0")
     flow = Flow(visit_query=None)
     _visit_printed_url(capsys, flow)
-    run_in_browser(flow.authorization_url, lambda cb: cb, label="x", open_browser=False, timeout=10)
+    receivers.run_in_browser(
+        flow.authorization_url, lambda cb: cb, label="x", open_browser=False, timeout=10
+    )
     assert no_display == []
     assert "Open this URL" in capsys.readouterr().out
 
 
 def test_with_a_display_the_system_browser_opens_the_start_url(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    receivers: Receivers, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DISPLAY", ":0")
     monkeypatch.setattr(sys, "platform", "linux")
@@ -472,7 +498,7 @@ def test_with_a_display_the_system_browser_opens_the_start_url(
         return True
 
     monkeypatch.setattr(webbrowser, "open", system_browser)
-    run_in_browser(flow.authorization_url, lambda cb: cb, label="x", timeout=10)
+    receivers.run_in_browser(flow.authorization_url, lambda cb: cb, label="x", timeout=10)
     # What a command line shows: the one-time start URL, never the authorization URL.
     assert opened[0].startswith(f"http://127.0.0.1:{flow.port}/start/")
     assert "provider.example" not in opened[0]
@@ -482,7 +508,9 @@ def test_with_a_display_the_system_browser_opens_the_start_url(
     assert "Open this URL" not in capsys.readouterr().out
 
 
-def test_a_browser_without_the_start_cookie_is_refused_and_the_flow_waits() -> None:
+def test_a_browser_without_the_start_cookie_is_refused_and_the_flow_waits(
+    receivers: Receivers,
+) -> None:
     flow = Flow()
     stranger = Visitor()  # another browser: it never opened the start URL
 
@@ -492,7 +520,7 @@ def test_a_browser_without_the_start_cookie_is_refused_and_the_flow_waits() -> N
         stranger.join()
         flow.visitor.visit(flow.redirect + "&userId=u1&userToken=tok-123456")
 
-    callback = run_in_browser(
+    callback = receivers.run_in_browser(
         flow.authorization_url, lambda cb: cb, label="x", opener=opener, timeout=10
     )
     assert callback.params["userId"] == "u1"
@@ -502,7 +530,9 @@ def test_a_browser_without_the_start_cookie_is_refused_and_the_flow_waits() -> N
 
 
 @pytest.mark.parametrize("who_first", ["person", "attacker"])
-def test_a_second_use_of_the_start_url_stops_the_login(who_first: str) -> None:
+def test_a_second_use_of_the_start_url_stops_the_login(
+    receivers: Receivers, who_first: str
+) -> None:
     flow = Flow(visit_query=None)
     attacker = Visitor()
     answers: list[int] = []
@@ -517,7 +547,9 @@ def test_a_second_use_of_the_start_url_stops_the_login(who_first: str) -> None:
         first.visit(flow.redirect + "&userId=u1&userToken=tok-123456")
 
     with pytest.raises(LoginFlowError, match="opened twice"):
-        run_in_browser(flow.authorization_url, lambda cb: cb, label="x", opener=opener, timeout=10)
+        receivers.run_in_browser(
+            flow.authorization_url, lambda cb: cb, label="x", opener=opener, timeout=10
+        )
     assert answers == [409]
     late = (flow.visitor if who_first == "person" else attacker).join()
     assert all(page.status_code != 200 for page in late)
@@ -525,7 +557,7 @@ def test_a_second_use_of_the_start_url_stops_the_login(who_first: str) -> None:
 
 
 def test_the_start_url_is_not_served_for_a_printed_link(
-    no_display: list[str], capsys: pytest.CaptureFixture[str]
+    receivers: Receivers, no_display: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     flow = Flow(visit_query=None)
     starts: list[int] = []
@@ -540,13 +572,15 @@ def test_the_start_url_is_not_served_for_a_printed_link(
             threading.Event().wait(0.02)
 
     threading.Thread(target=watch, daemon=True).start()
-    callback = run_in_browser(flow.authorization_url, lambda cb: cb, label="x", timeout=10)
+    callback = receivers.run_in_browser(
+        flow.authorization_url, lambda cb: cb, label="x", timeout=10
+    )
     assert callback.params["userId"] == "u"
     assert starts == [404]
 
 
 def test_a_failed_open_after_the_browser_used_the_start_url_keeps_the_binding(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    receivers: Receivers, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DISPLAY", ":0")
     monkeypatch.setattr(sys, "platform", "linux")
@@ -557,15 +591,17 @@ def test_a_failed_open_after_the_browser_used_the_start_url_keeps_the_binding(
         return False
 
     monkeypatch.setattr(webbrowser, "open", half_working_browser)
-    callback = run_in_browser(flow.authorization_url, lambda cb: cb, label="x", timeout=10)
+    callback = receivers.run_in_browser(
+        flow.authorization_url, lambda cb: cb, label="x", timeout=10
+    )
     assert callback.params["userId"] == "u1"
     assert "Open this URL" not in capsys.readouterr().out
 
 
-def test_timeout_message_carries_the_hint() -> None:
+def test_timeout_message_carries_the_hint(receivers: Receivers) -> None:
     flow = Flow(visit_query=None)
     with pytest.raises(LoginTimeoutError, match=r"check the redirect URI http://127\.0\.0\.1/cb"):
-        run_in_browser(
+        receivers.run_in_browser(
             flow.authorization_url,
             lambda cb: cb,
             label="x",
@@ -578,8 +614,8 @@ def test_timeout_message_carries_the_hint() -> None:
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
-def test_fixed_path_and_host_name(host: str) -> None:
-    with LoopbackReceiver(host=host, path="/oauth/callback") as receiver:
+def test_fixed_path_and_host_name(receivers: Receivers, host: str) -> None:
+    with receivers.receiver(host=host, path="/oauth/callback") as receiver:
         assert receiver.redirect_uri == f"http://{host}:{receiver.port}/oauth/callback"
         session = requests.Session()
         receiver.bind("https://provider.example/authorize")
@@ -615,18 +651,24 @@ def test_check_redirect_options_refuses(options: dict[str, Any], argument: str) 
 
 
 def test_a_browser_that_fails_to_open_falls_back_to_printing(
-    no_display: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    receivers: Receivers,
+    no_display: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DISPLAY", ":0")
     monkeypatch.setattr(webbrowser, "open", lambda url, **_: False)
     flow = Flow(visit_query=None)
     _visit_printed_url(capsys, flow)
-    run_in_browser(flow.authorization_url, lambda cb: cb, label="x", timeout=10)
+    receivers.run_in_browser(flow.authorization_url, lambda cb: cb, label="x", timeout=10)
     assert "Open this URL" in capsys.readouterr().out
 
 
 def test_in_jupyter_a_clickable_link_is_shown(
-    no_display: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    receivers: Receivers,
+    no_display: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     shown: list[str] = []
     display = types.ModuleType("IPython.display")
@@ -640,7 +682,7 @@ def test_in_jupyter_a_clickable_link_is_shown(
     monkeypatch.setitem(sys.modules, "IPython.display", display)
     flow = Flow(visit_query=None)
     _visit_printed_url(capsys, flow)
-    run_in_browser(flow.authorization_url, lambda cb: cb, label="<g>", timeout=10)
+    receivers.run_in_browser(flow.authorization_url, lambda cb: cb, label="<g>", timeout=10)
     assert len(shown) == 1
     assert shown[0].startswith('<a href="https://provider.example/authorize?redirect=http')
     assert 'target="_blank"' in shown[0]
@@ -649,14 +691,17 @@ def test_in_jupyter_a_clickable_link_is_shown(
 
 
 def test_ipython_without_a_kernel_shows_no_link(
-    no_display: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    receivers: Receivers,
+    no_display: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ipython = types.ModuleType("IPython")
     ipython.get_ipython = lambda: types.SimpleNamespace()  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "IPython", ipython)
     flow = Flow(visit_query=None)
     _visit_printed_url(capsys, flow)
-    run_in_browser(flow.authorization_url, lambda cb: cb, label="x", timeout=10)
+    receivers.run_in_browser(flow.authorization_url, lambda cb: cb, label="x", timeout=10)
     assert "Open this URL" in capsys.readouterr().out
 
 
@@ -729,7 +774,7 @@ def test_check_flow_options_returns_the_timeout() -> None:
     assert browser.check_flow_options(open_browser=True, opener=None, timeout=5) == 5.0
 
 
-def test_the_page_is_written_before_the_flow_returns() -> None:
+def test_the_page_is_written_before_the_flow_returns(receivers: Receivers) -> None:
     # A script or the CLI may exit right after the login; the page must already be sent.
     flow = Flow(visit_query=None)
     sockets: list[socket.socket] = []
@@ -746,18 +791,20 @@ def test_the_page_is_written_before_the_flow_returns() -> None:
         sock.sendall(request.encode())
         sockets.append(sock)
 
-    run_in_browser(flow.authorization_url, lambda cb: "ok", label="x", opener=opener, timeout=10)
+    receivers.run_in_browser(
+        flow.authorization_url, lambda cb: "ok", label="x", opener=opener, timeout=10
+    )
     sock = sockets[0]
     try:
         sock.setblocking(False)
         received = sock.recv(65536)
     finally:
         sock.close()
-    assert received.startswith(b"HTTP/1.0 200 ")
+    assert received.split(b" ", 2)[:2] in ([b"HTTP/1.0", b"200"], [b"HTTP/1.1", b"200"])
     assert b"You are signed in." in received
 
 
-def test_an_opener_that_only_shows_the_link_returns_false() -> None:
+def test_an_opener_that_only_shows_the_link_returns_false(receivers: Receivers) -> None:
     flow = Flow(visit_query=None)
     shown: list[str] = []
 
@@ -768,14 +815,14 @@ def test_an_opener_that_only_shows_the_link_returns_false() -> None:
         Visitor().visit(flow.redirect + "&userId=u2&userToken=tok-shown")
         return False
 
-    callback = run_in_browser(
+    callback = receivers.run_in_browser(
         flow.authorization_url, lambda cb: cb, label="x", opener=show, timeout=10
     )
     assert callback.params["userId"] == "u2"
     assert shown == [f"https://provider.example/authorize?redirect={flow.redirect}"]
 
 
-def test_an_opener_that_returns_true_keeps_the_binding() -> None:
+def test_an_opener_that_returns_true_keeps_the_binding(receivers: Receivers) -> None:
     flow = Flow(visit_query=None)
     stranger = Visitor()
 
@@ -785,5 +832,7 @@ def test_an_opener_that_returns_true_keeps_the_binding() -> None:
         return True
 
     with pytest.raises(LoginTimeoutError):
-        run_in_browser(flow.authorization_url, lambda cb: cb, label="x", opener=opener, timeout=1)
+        receivers.run_in_browser(
+            flow.authorization_url, lambda cb: cb, label="x", opener=opener, timeout=1
+        )
     assert stranger.join()[0].status_code == 400

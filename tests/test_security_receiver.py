@@ -5,6 +5,9 @@ in. These tests act as the attacker: another machine on the network, another web
 person's browser (CSRF, DNS rebinding), a scanner on this machine, a replayed redirect, and
 values crafted to break out of the page it renders. Each is refused, the login in progress goes
 on, exactly one login is served, and the port is released whatever happens.
+
+Each test that opens a receiver runs through the threaded receiver and its async twin, on
+asyncio and on trio (the ``receivers`` fixture, tests/receivers.py).
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ from urllib.parse import quote, urlencode, urlsplit
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from receivers import DRIVERS, Receivers
 
 from backendless_auth import LoginFlowError, LoginTimeoutError
-from backendless_auth.browser import Callback, LoopbackReceiver, flow_error, run_in_browser
+from backendless_auth.browser import Callback, LoopbackReceiver, flow_error
 
 _FIGURES: dict[str, int] = {}
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+# The async receivers decide with the same gate: fewer examples each keep the suite's time.
+EXAMPLES = {"sync": 60, "asyncio": 20, "trio": 20}
 
 
 def _count(name: str, n: int = 1) -> None:
@@ -93,9 +99,15 @@ def _other_addresses() -> list[str]:
     return sorted(found)
 
 
+@pytest.fixture(params=DRIVERS)
+def receivers(request: pytest.FixtureRequest, _driver_portals: Any) -> Receivers:
+    """The threaded receiver and ``run_in_browser``, or their async twins (tests/receivers.py)."""
+    return Receivers(str(request.param))
+
+
 @pytest.fixture
-def receiver() -> Iterator[LoopbackReceiver]:
-    with LoopbackReceiver() as r:
+def receiver(receivers: Receivers) -> Iterator[LoopbackReceiver]:
+    with receivers.receiver() as r:
         yield r
 
 
@@ -136,8 +148,8 @@ def test_listens_on_ipv4_loopback_only(receiver: LoopbackReceiver) -> None:
     assert status == 404  # and it does answer on 127.0.0.1
 
 
-def test_each_receiver_gets_a_fresh_port_path_and_state() -> None:
-    with LoopbackReceiver() as a, LoopbackReceiver() as b:
+def test_each_receiver_gets_a_fresh_port_path_and_state(receivers: Receivers) -> None:
+    with receivers.receiver() as a, receivers.receiver() as b:
         assert a.port != b.port
         assert _path(a) != _path(b)
         assert a.state != b.state
@@ -154,10 +166,17 @@ junk = st.text(
 )
 
 
-@SETTINGS
-@given(path=junk, state=junk)
-def test_wrong_path_or_state_never_delivers_a_login(path: str, state: str) -> None:
-    with LoopbackReceiver() as receiver:
+def test_wrong_path_or_state_never_delivers_a_login(receivers: Receivers) -> None:
+    @settings(SETTINGS, max_examples=EXAMPLES[receivers.driver])
+    @given(path=junk, state=junk)
+    def check(path: str, state: str) -> None:
+        _wrong_path_or_state(receivers, path, state)
+
+    check()
+
+
+def _wrong_path_or_state(receivers: Receivers, path: str, state: str) -> None:
+    with receivers.receiver() as receiver:
         port, good_path = receiver.port, _path(receiver)
         tries = [
             ("/" + quote(path) + "?" + urlencode({"state": receiver.state, "code": "X" * 8}), 404),
@@ -241,14 +260,14 @@ def test_concurrent_redirects_deliver_exactly_one_login(receiver: LoopbackReceiv
     assert "n" in first.params
 
 
-def test_a_replayed_redirect_after_the_login_finds_nobody() -> None:
+def test_a_replayed_redirect_after_the_login_finds_nobody(receivers: Receivers) -> None:
     seen: list[str] = []
 
     def walk(url: str) -> None:
         seen.append(url)
         _browse(url, "&code=12345678")
 
-    result = run_in_browser(
+    result = receivers.run_in_browser(
         lambda r: r.redirect_url,
         lambda callback: callback.params["code"],
         label="test",
@@ -303,9 +322,16 @@ hostile = st.one_of(
 )
 
 
-@SETTINGS
-@given(error=hostile, description=hostile)
-def test_echoed_values_are_escaped_in_the_page(error: str, description: str) -> None:
+def test_echoed_values_are_escaped_in_the_page(receivers: Receivers) -> None:
+    @settings(SETTINGS, max_examples=EXAMPLES[receivers.driver])
+    @given(error=hostile, description=hostile)
+    def check(error: str, description: str) -> None:
+        _echoed_values_are_escaped(receivers, error, description)
+
+    check()
+
+
+def _echoed_values_are_escaped(receivers: Receivers, error: str, description: str) -> None:
     pages: list[tuple[int, dict[str, str], str]] = []
 
     def browser(start_url: str) -> None:
@@ -327,7 +353,9 @@ def test_echoed_values_are_escaped_in_the_page(error: str, description: str) -> 
         )
 
     with pytest.raises(LoginFlowError):
-        run_in_browser(lambda r: r.redirect_url, complete, label="x", opener=browser, timeout=10)
+        receivers.run_in_browser(
+            lambda r: r.redirect_url, complete, label="x", opener=browser, timeout=10
+        )
     deadline = time.monotonic() + 5
     while not pages and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -346,7 +374,7 @@ def test_echoed_values_are_escaped_in_the_page(error: str, description: str) -> 
 # --- released on every path -------------------------------------------------------------------
 
 
-def _run(outcome: str) -> int:
+def _run(receivers: Receivers, outcome: str) -> int:
     ports: list[int] = []
 
     def authorization_url(receiver: LoopbackReceiver) -> str:
@@ -370,7 +398,7 @@ def _run(outcome: str) -> int:
         return callback.params["code"]
 
     with contextlib.suppress(Exception, KeyboardInterrupt):
-        run_in_browser(authorization_url, complete, label="x", opener=opener, timeout=0.5)
+        receivers.run_in_browser(authorization_url, complete, label="x", opener=opener, timeout=0.5)
     return ports[0]
 
 
@@ -378,9 +406,9 @@ def _run(outcome: str) -> int:
     "outcome",
     ["success", "url raises", "opener raises", "timeout", "complete raises", "ctrl-c"],
 )
-def test_port_released_on_every_path(outcome: str) -> None:
+def test_port_released_on_every_path(receivers: Receivers, outcome: str) -> None:
     threads_before = threading.active_count()
-    port = _run(outcome)
+    port = _run(receivers, outcome)
     _count("exit paths")
     assert _refused(port)
     with socket.socket() as sock:
@@ -388,6 +416,9 @@ def test_port_released_on_every_path(outcome: str) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
         sock.listen()
+    if receivers.is_async:
+        # No thread of its own to leave behind: anyio's worker threads idle in their pool.
+        return
     deadline = time.monotonic() + 3
     while threading.active_count() > threads_before and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -414,6 +445,7 @@ steps = st.lists(st.tuples(st.sampled_from(["person", "attacker"]), request_kind
 
 @settings(max_examples=300, deadline=None)
 @given(plan=steps, bound=st.booleans())
+# The gate alone, no socket: both receivers decide with this one object.
 def test_the_gate_delivers_at_most_one_login_and_only_to_the_starting_browser(
     plan: list[tuple[str, str]], bound: bool
 ) -> None:
