@@ -102,6 +102,18 @@ def test_a_stay_logged_in_session_is_restored_after_a_restart(
         assert restarted.users.user_token == "tok-restored-1"
         assert restarted.users.current_user_id == "user-1"
     assert len(http.calls) == 1  # restoring asks nothing of the server
+    http.add(
+        responses.GET,
+        f"{SERVER}/APP-ONE/{API_KEYS['APP-ONE']}/data/Users/user-1",
+        json={"objectId": "user-1", "userStatus": "GUEST", "___class": "Users"},
+    )
+    with app_for("APP-ONE", backing.new_store()) as restarted:
+        # Read by a call this time (the async service loads the store off the event loop); the
+        # user is loaded with the restored session's token.
+        found = restarted.users.get_current_user()
+        assert found is not None
+        assert (found.object_id, found.user_token) == ("user-1", "tok-restored-1")
+    assert http.calls[-1].request.headers["user-token"] == "tok-restored-1"
 
 
 def test_without_stay_logged_in_nothing_is_restored(
