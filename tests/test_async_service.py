@@ -448,6 +448,26 @@ async def test_redirect_is_not_followed(server: Server) -> None:
     assert len(server.requests) == 1
 
 
+@pytest.mark.parametrize("timeout", [Timeout(2.0, 7.0), Timeout(0.5, 0.5)])
+async def test_the_apps_timeout_reaches_every_request_on_the_callers_own_client(
+    server: Server, timeout: Timeout
+) -> None:
+    # The caller's client has its own (longer) default: each request carries the app's.
+    server.on("POST", "users/register/guest", guest())
+    server.on("GET", f"users/isvalidusertoken/{GUEST_TOKEN}", True)
+    client = httpx.AsyncClient(transport=httpx.MockTransport(server), timeout=httpx.Timeout(99.0))
+    app = AsyncBackendless(app_id=APP_ID, api_key=API_KEY, http_client=client, timeout=timeout)
+    async with client, app:
+        await app.users.login_as_guest()
+        assert await app.users.is_valid_login()
+    assert len(server.requests) == 2
+    for request in server.requests:
+        sent = request.extensions["timeout"]
+        assert sent["connect"] == timeout.connect
+        assert sent["read"] == timeout.read
+        assert None not in sent.values()
+
+
 # --- many tasks, one app ----------------------------------------------------------------------
 
 
