@@ -188,14 +188,14 @@ CASES = [(method, arg) for method, (_, args) in METHODS.items() for arg in args]
 
 
 def _examples(service_driver: str) -> settings:
-    """120 examples for the sync service, 40 for each async one.
+    """120 examples for the sync service, 15 for each async one.
 
     The profile is derandomised, so every driver draws the same values in the same order: an
     async driver replays the start of the sync run. The checks are the shared core's, so fewer
     keep the module's added time small.
     """
     return settings(
-        max_examples=120 if service_driver == "sync" else 40,
+        max_examples=120 if service_driver == "sync" else 15,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )

@@ -239,7 +239,7 @@ def _examples(service_driver: str, sync: int, each_async: int) -> settings:
 
 @pytest.mark.parametrize("call", list(CALLS))
 def test_any_answer_gives_our_error_and_keeps_the_session(call: str, service_driver: str) -> None:
-    @_examples(service_driver, sync=120, each_async=40)
+    @_examples(service_driver, sync=120, each_async=15)
     @given(answer=answers())
     def run(answer: HttpResponse) -> None:
         store = MemoryTokenStore()
@@ -255,7 +255,7 @@ def test_any_answer_gives_our_error_and_keeps_the_session(call: str, service_dri
 def test_any_answer_over_requests_keeps_the_file_store_intact(
     tmp_path_factory: pytest.TempPathFactory, call: str, service_driver: str
 ) -> None:
-    @_examples(service_driver, sync=40, each_async=15)
+    @_examples(service_driver, sync=40, each_async=6)
     @given(status=statuses, content_type=content_types, body=bodies)
     def run(status: int, content_type: str, body: bytes) -> None:
         folder: Path = tmp_path_factory.mktemp("store")

@@ -32,7 +32,7 @@ from backendless_auth.browser import Callback, LoopbackReceiver, flow_error
 _FIGURES: dict[str, int] = {}
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 # The async receivers decide with the same gate: fewer examples each keep the suite's time.
-EXAMPLES = {"sync": 60, "asyncio": 20, "trio": 20}
+EXAMPLES = {"sync": 60, "asyncio": 10, "trio": 10}
 
 
 def _count(name: str, n: int = 1) -> None:
