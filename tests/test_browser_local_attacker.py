@@ -2,11 +2,12 @@
 
 The attack (login CSRF by a local user): opening a browser puts its URL in a command line, and
 every local user can read ``/proc/<pid>/cmdline``. A second OS user (uid 1001, started with
-``setpriv``) polls every process's command line for loopback URLs and, for each one it sees,
-completes the sign-in with its *own* account at the emulator's fake provider, as fast as a
-script can, keeping cookies as a browser does. The person's browser is a real process started
-by ``webbrowser`` (through ``BROWSER``), which waits a second, and then until the attacker has
-tried, before loading its URL: the attacker always gets there first.
+``setpriv``) polls the processes' command lines (this test's only, on a shared machine) for
+loopback URLs and, for each one it sees, completes the sign-in with its *own* account at the
+emulator's fake provider, as fast as a script can, keeping cookies as a browser does. The
+person's browser is a real process started by ``webbrowser`` (through ``BROWSER``), which waits
+a second, and then until the attacker has tried, before loading its URL: the attacker always
+gets there first.
 
 For the Backendless browser flow and both provider flows (OAuth2 with PKCE, Twitter's
 OAuth 1.0a), the SDK logs in the person's own account: the attacker saw the start URL and was
@@ -50,6 +51,10 @@ ATTACKER = r"""
 import html, http.cookiejar, json, os, re, sys, time, urllib.error, urllib.parse, urllib.request
 
 email, out, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+# Only the command lines of this test's person (its scripts live in this folder): on a shared
+# machine (CI runs the suite three times side by side) others hold loopback URLs too, another
+# run's login or an emulator's address, and the test would count them as this login's.
+HERE = os.path.dirname(os.path.abspath(out)).encode()
 URL = re.compile(rb"http://(?:127\.0\.0\.1|localhost):\d+/[^\s\x00]*")
 BUTTON = re.compile(r"<button[^>]*\bname=['\"]account['\"][^>]*>", re.I)
 VALUE = re.compile(r"\bvalue=['\"]([^'\"]*)['\"]", re.I)
@@ -111,6 +116,8 @@ while time.time() < deadline:
             with open(f"/proc/{pid}/cmdline", "rb") as fh:
                 raw = fh.read()
         except OSError:
+            continue
+        if HERE not in raw:
             continue
         for found in URL.finditer(raw):
             url = found.group().decode()
@@ -329,7 +336,7 @@ def test_another_user_cannot_take_over_the_login(
     assert report["uid"] == ATTACKER_UID
     attacks = report["attacks"]
     assert attacks, "the attacker never saw the URL"
-    assert all(a["url_path"] == "/start/" for a in attacks)  # never the authorization URL
+    assert all(a["url_path"] == "/start/" for a in attacks), attacks  # never the authorization URL
     for attempt in attacks:
         # Turned away at the first request: a 403 page, or (a loaded machine, the receiver
         # already closed) no answer at all. Never a step further.
