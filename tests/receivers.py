@@ -110,6 +110,13 @@ class Receivers:
     def is_async(self) -> bool:
         return self._portal is not None
 
+    def running(self) -> int:
+        """What a finished login must not leave behind: the threaded receiver's threads, or the
+        async one's tasks on its loop (anyio's worker threads idle in their pool by design)."""
+        if self._portal is None:
+            return threading.active_count()
+        return len(self._portal.call(anyio.get_running_tasks))
+
     def receiver(self, **kwargs: Any) -> Any:
         """A new receiver (not started: use it as a context manager)."""
         if self._portal is None:

@@ -407,7 +407,7 @@ def _run(receivers: Receivers, outcome: str) -> int:
     ["success", "url raises", "opener raises", "timeout", "complete raises", "ctrl-c"],
 )
 def test_port_released_on_every_path(receivers: Receivers, outcome: str) -> None:
-    threads_before = threading.active_count()
+    before = receivers.running()
     port = _run(receivers, outcome)
     _count("exit paths")
     assert _refused(port)
@@ -416,13 +416,11 @@ def test_port_released_on_every_path(receivers: Receivers, outcome: str) -> None
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
         sock.listen()
-    if receivers.is_async:
-        # No thread of its own to leave behind: anyio's worker threads idle in their pool.
-        return
+    # Nothing left behind: no thread of the threaded receiver, no task of the async one.
     deadline = time.monotonic() + 3
-    while threading.active_count() > threads_before and time.monotonic() < deadline:
+    while receivers.running() > before and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert threading.active_count() <= threads_before
+    assert receivers.running() <= before
 
 
 # --- the gate's rules, generated ------------------------------------------------------------------
