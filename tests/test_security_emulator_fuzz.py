@@ -500,7 +500,10 @@ def test_hostile_bodies_get_a_backendless_error_never_a_500(
     answer = http.post(emu.url + path, data=raw.encode(), headers=headers, timeout=5)
     _count("hostile bodies sent")
     _assert_backendless_error_or_success(answer)
-    if (depth >= 32 and where == "nested") or any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+    # A high and a low surrogate side by side are one character once JSON decodes them: only a
+    # lone one survives decoding, and only that is malformed.
+    decoded = json.loads(json.dumps(text))
+    if (depth >= 32 and where == "nested") or any(0xD800 <= ord(c) <= 0xDFFF for c in decoded):
         _count("hostile bodies refused as malformed")
         assert answer.status_code == 400, answer.text
         assert answer.json()["code"] == 8002, answer.text
