@@ -50,9 +50,10 @@ if _TYPE_CHECKING:
     from ._app import AsyncBackendless, Backendless
     from ._config import Timeout
     from ._http import HttpResponse
-    from ._models import BackendlessUser, StoredSession, UserProperty
+    from ._models import BackendlessUser, UserProperty
     from ._service import UserService
     from ._service_async import AsyncUserService
+    from ._session import StoredSession
     from ._transport import RequestsTransport, Transport
     from ._transport_async import AsyncTransport, HttpxTransport
     from .stores import (
@@ -77,7 +78,7 @@ _LAZY = {
     "KeyringTokenStore": ".stores",
     "MemoryTokenStore": "._stores_memory",
     "RequestsTransport": "._transport",
-    "StoredSession": "._models",
+    "StoredSession": "._session",
     "Timeout": "._config",
     "TokenStore": "._stores_memory",
     "Transport": "._transport",

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _limits, _wire
 from ._http import HttpResponse
-from ._models import BackendlessUser, UserProperty
 from ._redact import REDACTOR
 from .exceptions import InvalidArgumentError, UnexpectedResponseError, api_error_for
+
+if TYPE_CHECKING:
+    from ._models import BackendlessUser, UserProperty
 
 T = TypeVar("T")
 _JSON_TYPES = frozenset({"application/json", "text/json"})
@@ -72,6 +74,8 @@ def json_from(answer: HttpResponse) -> Any:
 
 
 def user_from(answer: HttpResponse, *, need_token: bool) -> BackendlessUser:
+    from ._models import BackendlessUser
+
     data = json_from(answer)
     problem: str | None = None
     try:
@@ -146,6 +150,7 @@ def names_from(answer: HttpResponse, *, what: str) -> list[str]:
 
 def users_from(answer: HttpResponse) -> list[BackendlessUser]:
     """A JSON list of user objects (no session tokens are kept from it)."""
+    from ._models import BackendlessUser
 
     def user(item: Any) -> BackendlessUser:
         return BackendlessUser.from_wire(item).with_token(None)
@@ -155,6 +160,8 @@ def users_from(answer: HttpResponse) -> list[BackendlessUser]:
 
 def columns_from(answer: HttpResponse) -> list[UserProperty]:
     """The answer of ``users/userclassprops``: a list of column descriptions."""
+    from ._models import UserProperty
+
     return _items_from(answer, UserProperty.from_wire, "user class", "a column")
 
 

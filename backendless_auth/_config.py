@@ -7,8 +7,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import quote, urlsplit
 
-import attrs
-
+from ._record import field, record
 from ._redact import REDACTOR
 from .exceptions import ConfigurationError
 
@@ -24,7 +23,7 @@ ENV_SERVER_URL = "BACKENDLESS_SERVER_URL"
 _KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 
 
-@attrs.frozen
+@record
 class Timeout:
     """How long to wait (seconds): ``connect`` for the connection; ``read`` for the whole answer,
     from sending the request to its last byte (a deadline per attempt, not per read)."""
@@ -117,18 +116,18 @@ def _check_key(value: object, argument: str) -> str:
     return value
 
 
-@attrs.frozen
+@record
 class AppConfig:
     """Where the app lives. Build it with :meth:`create`; the API key is never shown."""
 
-    base_url: str = attrs.field(repr=False)
+    base_url: str = field(repr=False)
     namespace: str
     app_id: str | None
-    api_key: str | None = attrs.field(repr=False)
+    api_key: str | None = field(repr=False)
     domain: str | None
     server_url: str | None
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
         # The key is in every request path: masked in every log record while the app lives,
         # however many other secrets go by.
         REDACTOR.pin(self, self.api_key)

@@ -21,10 +21,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from urllib.parse import quote
-
-import attrs
 
 from . import _answers as answers
 from . import _checks as checks
@@ -33,8 +31,9 @@ from . import _wire
 from ._config import AppConfig
 from ._http import HttpResponse
 from ._locale import client_locale
-from ._models import BackendlessUser, StoredSession, UserProperty
+from ._record import field, record, replace
 from ._redact import REDACTOR
+from ._session import StoredSession
 from ._stores_memory import MemoryTokenStore, TokenStore
 from .exceptions import (
     ApiError,
@@ -45,12 +44,16 @@ from .exceptions import (
     UnexpectedResponseError,
 )
 
+if TYPE_CHECKING:
+    # Built by _answers, on first use: attrs classes, kept off the import path (see _record).
+    from ._models import BackendlessUser, UserProperty
+
 logger = logging.getLogger("backendless_auth")
 
 T = TypeVar("T")
 
 
-@attrs.frozen
+@record
 class Request:
     """An effect: send one HTTP request and send back its :class:`HttpResponse`, any status.
 
@@ -60,13 +63,13 @@ class Request:
     """
 
     method: str
-    path: str = attrs.field(repr=False)
-    headers: Mapping[str, str] = attrs.field(repr=False)
-    body: bytes | None = attrs.field(repr=False)
+    path: str = field(repr=False)
+    headers: Mapping[str, str] = field(repr=False)
+    body: bytes | None = field(repr=False)
     label: str
 
 
-@attrs.frozen
+@record
 class StoreCall:
     """An effect: one token-store operation on the app's namespace, run by :meth:`Core.run_store`.
 
@@ -77,8 +80,8 @@ class StoreCall:
     """
 
     action: Literal["load", "save", "clear"]
-    session: StoredSession | None = attrs.field(default=None, repr=False)
-    guard: Callable[[], bool] | None = attrs.field(default=None, repr=False, eq=False)
+    session: StoredSession | None = field(default=None, repr=False)
+    guard: Callable[[], bool] | None = field(default=None, repr=False, eq=False)
 
 
 Effect = Request | StoreCall
@@ -119,11 +122,11 @@ class Steps(Generic[T]):
         self._error = error
 
 
-@attrs.frozen
+@record
 class _Session:
     """The current session: replaced whole, never changed in place, so readers see one piece."""
 
-    token: str = attrs.field(repr=False)
+    token: str = field(repr=False)
     user_id: str | None
     user: BackendlessUser | None
 
@@ -621,7 +624,7 @@ class Core:
         user = answers.user_from(answer, need_token=False).with_token(session.token)
         with self._lock:
             if self._session is session:
-                self._session = attrs.evolve(session, user=user)
+                self._session = replace(session, user=user)
         return user
 
     def complete_browser_login(
@@ -679,7 +682,7 @@ class Core:
             if now is None or now.user_id != user.object_id:
                 return user
             fresh = user.with_token(now.token)
-            self._session = attrs.evolve(now, user=fresh)
+            self._session = replace(now, user=fresh)
             REDACTOR.pin(self._session, now.token)
             return fresh
 

@@ -9,18 +9,18 @@ supplies only ``_bind`` (how to run a flow: blocking, or awaited).
 
 from __future__ import annotations
 
-import inspect
+import types
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from . import _checks as checks
 from ._core import Core, Flow
-from ._models import BackendlessUser
+from ._record import record
 from ._stores_memory import TokenStore
 
 if TYPE_CHECKING:
     from . import browser
+    from ._models import BackendlessUser
     from ._service import UserService
     from ._service_async import AsyncUserService
 
@@ -61,13 +61,27 @@ def call(flow: Callable[Concatenate[Core, P], Flow[T]]) -> Call[P, T]:
     return Call(flow)
 
 
-def _signature(flow: Callable[..., Any]) -> inspect.Signature:
-    """The flow's signature, with the result type it returns in place of ``Flow[...]``."""
-    signature = inspect.signature(flow)
-    result = signature.return_annotation
+def _shown_as(flow: Callable[..., Any], method: Callable[..., Any]) -> Callable[..., Any]:
+    """A copy of ``flow`` that returns, by its annotations, the result type in place of
+    ``Flow[...]``: what ``inspect.signature`` of a driver's method follows (``__wrapped__``).
+
+    Built without ``inspect``, which costs every start of the command line a few ms.
+    """
+    assert isinstance(flow, types.FunctionType)
+    copy = types.FunctionType(
+        flow.__code__, flow.__globals__, flow.__name__, flow.__defaults__, flow.__closure__
+    )
+    copy.__kwdefaults__ = flow.__kwdefaults__
+    # Named as the driver's method, whose signature it gives (what help() and the API docs show).
+    copy.__qualname__ = method.__qualname__
+    copy.__module__ = method.__module__
+    copy.__doc__ = method.__doc__
+    annotations = dict(flow.__annotations__)
+    result = annotations.get("return")
     if isinstance(result, str) and result.startswith("Flow[") and result.endswith("]"):
-        signature = signature.replace(return_annotation=result[len("Flow[") : -1])
-    return signature
+        annotations["return"] = result[len("Flow[") : -1]
+    copy.__annotations__ = annotations
+    return copy
 
 
 class ServiceBase:
@@ -88,7 +102,7 @@ class ServiceBase:
                 method.__qualname__ = f"{cls.__qualname__}.{name}"
                 method.__module__ = cls.__module__
                 method.__doc__ = member.flow.__doc__
-                method.__signature__ = _signature(member.flow)  # type: ignore[attr-defined]
+                method.__wrapped__ = _shown_as(member.flow, method)  # type: ignore[attr-defined]
                 setattr(cls, name, method)
 
     @classmethod
@@ -153,7 +167,7 @@ class ServiceBase:
     set_current_user_token = call(Core.set_current_user_token)
 
 
-@dataclass(frozen=True)
+@record
 class BrowserLogin:
     """``login_with_browser``'s arguments, checked (no socket, no request), and its two flows.
 

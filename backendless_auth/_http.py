@@ -8,9 +8,8 @@ import re
 import zlib
 from collections.abc import Mapping
 
-import attrs
-
 from . import _limits
+from ._record import field, record
 from .exceptions import InvalidArgumentError, RequestTimeout, UnexpectedResponseError
 
 # Statuses a proxy or load balancer answers while the service behind it is briefly away.
@@ -19,13 +18,13 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 RETRY_DELAYS = (0.05, 0.25)
 
 
-@attrs.frozen
+@record
 class HttpResponse:
     """What came back: status, headers (lower-cased names) and the raw body."""
 
     status: int
     headers: Mapping[str, str]
-    body: bytes = attrs.field(repr=False)
+    body: bytes = field(repr=False)
 
     @property
     def content_type(self) -> str:

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._config import AppConfig
 from ._core import Core, Flow, Request, Steps
 from ._driver import BrowserLogin, ServiceBase
-from ._models import BackendlessUser
 from ._stores_memory import TokenStore
 from .exceptions import ConfigurationError
 
 if TYPE_CHECKING:
+    from ._models import BackendlessUser
     from ._transport import Transport
 
 T = TypeVar("T")

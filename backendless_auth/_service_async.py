@@ -9,18 +9,20 @@ The calls are written once in :mod:`backendless_auth._core` and declared in
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
 
 from ._config import AppConfig
 from ._core import Core, Flow, Steps, StoreCall
 from ._driver import BrowserLogin, ServiceBase
-from ._models import BackendlessUser
 from ._service import UserService
 from ._stores_memory import TokenStore
 from ._transport_async import AsyncTransport
 from .exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from ._models import BackendlessUser
 
 T = TypeVar("T")
 

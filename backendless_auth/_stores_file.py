@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._models import MAX_STORED_BYTES, StoredSession
+from ._session import MAX_STORED_BYTES, StoredSession
 from .exceptions import InvalidArgumentError, TokenStoreError
 
 if sys.platform != "win32":

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._models import StoredSession
+from ._session import StoredSession
 from ._stores_file import positive_seconds
 from ._wire import STORED_TOKEN
 from .exceptions import InvalidArgumentError, TokenStoreError

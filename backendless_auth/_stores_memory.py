@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Protocol, runtime_checkable
 
-from ._models import StoredSession
+from ._session import StoredSession
 
 
 @runtime_checkable

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ._models import MAX_STORED_BYTES, StoredSession
+from ._session import MAX_STORED_BYTES, StoredSession
 from ._stores_file import positive_seconds
 from ._wire import STORED_TOKEN
 from .exceptions import InvalidArgumentError, TokenStoreError

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _checks as checks
 from . import _wire
-from ._models import BackendlessUser
 from .exceptions import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from ._models import BackendlessUser
 
 
 def guest_user(guest_user: object) -> BackendlessUser:
     """The ``guest_user=`` argument of a login, checked (no I/O; also for pre-checks)."""
+    from ._models import BackendlessUser  # an attrs class: imported where a user is built
+
     if isinstance(guest_user, BackendlessUser):
         user = guest_user
     elif isinstance(guest_user, Mapping):
@@ -72,6 +76,8 @@ def user_body(user: object, argument: str, *, need_object_id: bool) -> dict[str,
     A :class:`BackendlessUser` gives its columns with ``___class: "Users"`` (as the JS SDK
     sends a ``Backendless.User``); a mapping is sent as given. ``user-token`` never goes in.
     """
+    from ._models import BackendlessUser
+
     if isinstance(user, BackendlessUser):
         columns: dict[str, Any] = user.to_wire()
     elif isinstance(user, Mapping):

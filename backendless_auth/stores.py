@@ -28,7 +28,7 @@ import logging
 import os
 from typing import TYPE_CHECKING, Literal
 
-from ._models import StoredSession
+from ._session import StoredSession
 from ._stores_file import FileTokenStore, positive_seconds
 from ._stores_keyring import DEFAULT_SERVICE, KeyringTokenStore
 from ._stores_memory import MemoryTokenStore, TokenStore

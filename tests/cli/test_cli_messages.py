@@ -192,7 +192,8 @@ import sys
 from backendless_auth.cli import main
 status = main(sys.argv[1:])
 heavy = sorted(name for name in ("requests", "urllib3", "keyring", "oauthlib", "werkzeug",
-                                 "filelock", "platformdirs")
+                                 "filelock", "platformdirs", "attrs", "attr", "inspect",
+                                 "dataclasses", "platform", "httpx", "anyio", "asyncio")
                if name in sys.modules)
 print("IMPORTED", ",".join(heavy))
 raise SystemExit(status)
@@ -216,6 +217,24 @@ def test_token_reads_the_store_without_importing_an_http_client(
     token, imported = result.stdout.splitlines()
     assert imported == "IMPORTED ", imported
     assert token == _cli(env, "token", "--check").stdout.strip()
+
+
+def test_valid_imports_the_http_client_and_nothing_else_it_does_not_use(
+    env: dict[str, str], emu: Emulator
+) -> None:
+    """``backendless-auth valid || exit 1`` in a shell loop: requests for the one call, and none
+    of what only other commands need (attrs, which the user objects are built with, inspect,
+    the async stack, the store's lock)."""
+    assert _cli(env, "guest", "--stay").returncode == 0
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, "valid"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "IMPORTED requests,urllib3", result.stdout
 
 
 def test_token_without_a_session_says_so_without_the_network(env: dict[str, str]) -> None:
