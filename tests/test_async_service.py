@@ -591,9 +591,11 @@ async def test_a_slow_keyring_never_blocks_the_event_loop(server: Server) -> Non
             assert found is not None
             assert found.user_token == GUEST_TOKEN
 
-    # A store run on the loop blocks it for a whole keyring call (1 s) on every attempt; a
-    # busy machine can delay one tick by more than 50 ms now and then without anything of ours
-    # blocking. So: up to three attempts, and the quietest must stay under 50 ms.
+    # A store run on the loop blocks it for a whole keyring call (1 s) on every attempt, so a
+    # tick comes at least a second late. A busy machine (CI runs three suites on two cores)
+    # delays ticks by tens, now and then hundreds, of milliseconds without anything of ours
+    # blocking: the bound is half a keyring call, and the quietest of up to three attempts
+    # must stay under it.
     attempts = []
     for _ in range(3):
         calls = keyring.calls
@@ -603,7 +605,7 @@ async def test_a_slow_keyring_never_blocks_the_event_loop(server: Server) -> Non
             break
     worst = min(attempts)
     shown = ", ".join(f"{late * 1000:.0f} ms" for late in attempts)
-    assert worst < 0.05, f"the event loop was blocked: worst ticks {shown}"
+    assert worst < 0.5, f"the event loop was blocked: worst ticks {shown}"
 
 
 async def test_200_tasks_racing_logins_logouts_and_reads_leave_whole_state() -> None:

@@ -36,6 +36,15 @@ def _plugin_args() -> list[str]:
     return [] if _entry_point_installed() else ["-p", PLUGIN]
 
 
+@pytest.fixture(autouse=True)
+def _not_an_xdist_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The throwaway projects run as a user's own suite: when this suite runs under xdist, its
+    worker's variables (which the plugin reads to name a worker's database) stay out of them."""
+    for name in list(os.environ):
+        if name.startswith("PYTEST_XDIST_"):
+            monkeypatch.delenv(name)
+
+
 def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess(*_plugin_args(), "-p", "no:cacheprovider", *args)
 
