@@ -11,7 +11,6 @@ the user's default UI locale from :func:`locale.getlocale` is the fallback.
 
 from __future__ import annotations
 
-import locale
 import os
 import sys
 from collections.abc import Mapping
@@ -29,6 +28,8 @@ def client_locale(environ: Mapping[str, str] | None = None) -> str | None:
         if value:
             return _language(value)
     if environ is None and sys.platform == "win32":  # pragma: no cover - Windows only
+        import locale  # only here: a millisecond of every start elsewhere
+
         name = locale.getlocale()[0]
         return _language(name) if name else None
     return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -43,10 +44,18 @@ _SECRET_KEYS = (
 )
 _SECRET_KEY_SET = frozenset(_SECRET_KEYS) - {"code"}
 _KEYS = "|".join(_SECRET_KEYS)
-_KEYED_SECRET = re.compile(
-    r"""((?:["']?\b(?:""" + _KEYS + r""")\b["']?\s*[:=]\s*|["'](?:""" + _KEYS + r""")["']\s*,\s*)"""
-    r"""b?["']?)[^"'&\s,;}{)\][]{6,}"""
-)
+
+
+# Compiled on first use, not on import: most processes (a shell loop's `backendless-auth token`)
+# never mask a text, and the two patterns cost most of this module's import.
+@functools.cache
+def _keyed_secret() -> re.Pattern[str]:
+    return re.compile(
+        r"""((?:["']?\b(?:""" + _KEYS + r""")\b["']?\s*[:=]\s*|["'](?:""" + _KEYS + r""")["']\s*,"""
+        r"""\s*)b?["']?)[^"'&\s,;}{)\][]{6,}"""
+    )
+
+
 # Loggers that are known to write request lines, URLs or token bodies at DEBUG.
 # A filter on a logger sees only the records made by that logger, not its children's: each
 # module that logs is named.
@@ -80,7 +89,7 @@ def encodings(secret: str) -> set[str]:
         percent = []
     for encoded in percent:
         found.add(encoded)
-        found.add(_PERCENT.sub(lambda match: match.group().lower(), encoded))
+        found.add(_percent().sub(lambda match: match.group().lower(), encoded))
     for escaped in (json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]):
         found.add(escaped)
         found.add(escaped.replace("/", "\\/"))
@@ -90,7 +99,11 @@ def encodings(secret: str) -> set[str]:
     return {text for text in found if len(text) >= _MIN_LENGTH}
 
 
-_PERCENT = re.compile(r"%[0-9A-F]{2}")
+@functools.cache
+def _percent() -> re.Pattern[str]:
+    return re.compile(r"%[0-9A-F]{2}")
+
+
 _MIN_LENGTH = 6
 
 
@@ -228,7 +241,7 @@ class SecretRedactor(logging.Filter):
                             text = text.replace(variant, MASK)
                 else:
                     text = _mask_indexed(text, by_prefix)
-        return _KEYED_SECRET.sub(lambda match: match.group(1) + MASK, text)
+        return _keyed_secret().sub(lambda match: match.group(1) + MASK, text)
 
     def redact_json(self, value: Any) -> Any:
         """A copy of decoded JSON with every string redacted, and every string under a

@@ -159,7 +159,19 @@ def _common_options(*, top: bool) -> _Parser:
     return parser
 
 
-def _build_parser() -> _Parser:
+class _Unused:
+    """Takes a command's options and defaults and keeps nothing: a command that is not in the
+    arguments cannot be chosen, and building its options would cost every start (each copies
+    the common ones), ``token`` and ``valid`` in shell loops included."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: self
+
+
+def _build_parser(arguments: Sequence[str] | None = None) -> _Parser:
+    """The whole parser; with ``arguments``, the options only of the commands named in them
+    (every command is still listed, with its help, in ``--help`` and its errors)."""
+    named = None if arguments is None else set(arguments)
     top = _common_options(top=True)
     sub_common = _common_options(top=False)
     parser = _Parser(
@@ -172,7 +184,10 @@ def _build_parser() -> _Parser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def command(name: str, help_text: str, *, common: bool = True) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str, *, common: bool = True) -> Any:
+        if named is not None and name not in named:
+            commands.add_parser(name, help=help_text, add_help=False)
+            return _Unused()
         return commands.add_parser(
             name,
             help=help_text,
@@ -1254,7 +1269,7 @@ def _join_secret_values(arguments: list[str]) -> list[str]:
 
 def _main(argv: Sequence[str] | None) -> int:
     arguments = _join_secret_values(list(sys.argv[1:] if argv is None else argv))
-    parser = _build_parser()
+    parser = _build_parser(arguments)
     _Parser.json_errors = "--json" in arguments
     _Parser.secret_values = _secret_values(arguments)
     args, extra = parser.parse_known_args(arguments)
