@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -20,6 +22,17 @@ from drivers import (  # noqa: F401  (fixtures and hooks, found here by pytest)
 from backendless_auth.emulator import Emulator
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Ctrl-C is part of what the suite tests. A suite started in the background by a shell without
+# job control (`cmd &` in a script, as CI runners do) inherits SIGINT ignored, and Python then
+# installs no KeyboardInterrupt handler, neither in itself nor in the processes it starts (an
+# ignored signal stays ignored across exec; a handled one is reset to the default). Restore
+# what a terminal gives.
+if (
+    signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    and threading.current_thread() is threading.main_thread()
+):
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _require_system(available: bool, what: str) -> None:
